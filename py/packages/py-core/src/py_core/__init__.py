@@ -1,0 +1,1 @@
+"""py-core: the domain library of py-app (database, chat engine, events, operations)."""

@@ -1,0 +1,22 @@
+"""Every ORM model; importing this module registers them all on `Base.metadata`."""
+
+from py_core.database.models.thread import (
+    Message,
+    MessageRole,
+    MessageStatus,
+    Thread,
+    ThreadStatus,
+)
+from py_core.database.models.user import User, UserRole, UserStatus, normalise_email
+
+__all__ = [
+    "Message",
+    "MessageRole",
+    "MessageStatus",
+    "Thread",
+    "ThreadStatus",
+    "User",
+    "UserRole",
+    "UserStatus",
+    "normalise_email",
+]

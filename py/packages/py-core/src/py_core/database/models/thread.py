@@ -1,0 +1,88 @@
+"""Chat threads and their messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from py_core.database.base import Base
+from py_core.database.models.user import User
+from py_core.database.utils import StringEnum, UTCDateTime, utcnow, uuid7_str
+
+
+class ThreadStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class MessageRole(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset({MessageStatus.COMPLETE, MessageStatus.FAILED, MessageStatus.CANCELLED})
+
+
+class Thread(Base):
+    __tablename__ = "threads"
+    __table_args__ = (
+        # A user's threads by last activity, keyset-paginated on (last_activity_at, id).
+        Index("ix_threads_owner_activity", "owner_id", "last_activity_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200), default="New chat")
+    model_id: Mapped[str | None] = mapped_column(String(100))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ThreadStatus] = mapped_column(
+        StringEnum(ThreadStatus), default=ThreadStatus.ACTIVE
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="raise")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A thread's messages in order, keyset-paginated on id (uuid7 sorts by time).
+        Index("ix_messages_thread_id_id", "thread_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    role: Mapped[MessageRole] = mapped_column(StringEnum(MessageRole))
+    status: Mapped[MessageStatus] = mapped_column(
+        StringEnum(MessageStatus), default=MessageStatus.COMPLETE
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    model_messages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The turn's new pydantic-ai messages (`ModelMessagesTypeAdapter` JSON), for history."""
+    model_name: Mapped[str | None] = mapped_column(String(200))
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship(lazy="raise")
