@@ -1,0 +1,1 @@
+"""py-app: the FastAPI web application on py-core."""
