@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from py_core.database import Base
 from py_core.database import models as _models  # noqa: F401
 from py_core.database.base import create_engine
-from py_core.database.migrate import alembic_config, render_item
+from py_core.database.migrate import alembic_config, include_name, render_item
 from py_core.testing.databases import Backend, TestDatabases
 
 
@@ -34,7 +34,7 @@ def _tables(conn: Connection) -> set[str]:
 
 def _diff(conn: Connection) -> list[object]:
     context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "render_item": render_item}
+        conn, opts={"compare_type": True, "render_item": render_item, "include_name": include_name}
     )
     return list(compare_metadata(context, Base.metadata))
 

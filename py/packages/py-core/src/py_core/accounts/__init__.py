@@ -1,5 +1,59 @@
 """Accounts: registration, passwords, sessions and API tokens."""
 
-from py_core.accounts.users import CreateUser, create_user
+from py_core.accounts.sessions import (
+    RevokeSession,
+    StartedSession,
+    StartSession,
+    authenticate_session,
+    end_session,
+    list_sessions,
+    revoke_session,
+    start_session,
+)
+from py_core.accounts.tokens import (
+    CreateApiToken,
+    CreatedApiToken,
+    RevokeApiToken,
+    authenticate_api_token,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from py_core.accounts.users import (
+    ChangePassword,
+    CheckCredentials,
+    CreateUser,
+    DisableUser,
+    change_password,
+    check_credentials,
+    create_user,
+    disable_user,
+    get_user,
+)
 
-__all__ = ["CreateUser", "create_user"]
+__all__ = [
+    "ChangePassword",
+    "CheckCredentials",
+    "CreateApiToken",
+    "CreateUser",
+    "CreatedApiToken",
+    "DisableUser",
+    "RevokeApiToken",
+    "RevokeSession",
+    "StartSession",
+    "StartedSession",
+    "authenticate_api_token",
+    "authenticate_session",
+    "change_password",
+    "check_credentials",
+    "create_api_token",
+    "create_user",
+    "disable_user",
+    "end_session",
+    "get_user",
+    "list_api_tokens",
+    "list_sessions",
+    "revoke_api_token",
+    "revoke_session",
+    "start_session",
+]

@@ -1,22 +1,28 @@
-"""Creating and finding users."""
+"""Accounts: sign-up, sign-in, password change, disabling."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from py_core.accounts.passwords import hash_password
+from py_core.accounts.passwords import (
+    check_password_policy,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from py_core.context import Context
-from py_core.database.models import User, UserRole, normalise_email
-from py_core.errors import Conflict, InvalidInput
+from py_core.database.models import User, UserRole, UserSession, UserStatus, normalise_email
+from py_core.database.utils import utcnow
+from py_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 # Deliberately loose: one @, something on each side, a dot in the domain. The only
 # real check of an address is a mail that arrives.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +45,7 @@ async def create_user(params: CreateUser, ctx: Context) -> User:
     display_name = params.display_name.strip()
     if not 1 <= len(display_name) <= 100:
         raise InvalidInput("The display name must be 1 to 100 characters.", field="display_name")
-    check_password_policy(params.password)
+    check_password_policy(params.password, email=email)
     user = User(
         email=email,
         display_name=display_name,
@@ -57,12 +63,81 @@ async def create_user(params: CreateUser, ctx: Context) -> User:
     return user
 
 
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"The password must be at most {MAX_PASSWORD_LENGTH} characters.", field="password"
-        )
+@dataclass(frozen=True, kw_only=True)
+class CheckCredentials:
+    email: str
+    """As typed at sign-in; normalised before lookup."""
+    password: str
+    """The plain password to verify."""
+
+
+async def check_credentials(params: CheckCredentials, ctx: Context) -> User:
+    """The active user with this email and password, or `Unauthenticated`.
+
+    The message is the same for an unknown email and a wrong password, so sign-in
+    reveals nothing about which accounts exist.
+    """
+    user = await ctx.db.scalar(select(User).where(User.email == normalise_email(params.email)))
+    if user is None:
+        verify_password(dummy_hash(), params.password)
+        raise Unauthenticated("Wrong email or password.")
+    if not verify_password(user.password_hash, params.password):
+        raise Unauthenticated("Wrong email or password.")
+    if user.status is not UserStatus.ACTIVE:
+        # Said only to someone who knows the password.
+        raise Forbidden("This account is disabled.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(params.password)
+    return user
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePassword:
+    user_id: str
+    """Whose password changes."""
+    current_password: str
+    """Proof that the person at the keyboard knows the old one."""
+    new_password: str
+    """Checked against the password policy."""
+    keep_session_id: str | None = None
+    """The session making the change stays signed in; every other one ends."""
+
+
+async def change_password(params: ChangePassword, ctx: Context) -> None:
+    user = await get_user(params.user_id, ctx)
+    if not verify_password(user.password_hash, params.current_password):
+        raise InvalidInput("The current password is wrong.", field="current_password")
+    check_password_policy(params.new_password, email=user.email)
+    user.password_hash = hash_password(params.new_password)
+    await _end_sessions(ctx, user.id, keep=params.keep_session_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisableUser:
+    user_id: str
+    """The account to disable; its sessions end at once."""
+
+
+async def disable_user(params: DisableUser, ctx: Context) -> User:
+    user = await get_user(params.user_id, ctx)
+    user.status = UserStatus.DISABLED
+    await _end_sessions(ctx, user.id, keep=None)
+    return user
+
+
+async def get_user(user_id: str, ctx: Context) -> User:
+    user = await ctx.db.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+async def _end_sessions(ctx: Context, user_id: str, *, keep: str | None) -> None:
+    stmt = (
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep)
+    await ctx.db.execute(stmt)

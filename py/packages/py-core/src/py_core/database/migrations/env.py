@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from py_core.database import models  # noqa: F401  (registers every table)
 from py_core.database.base import Base, create_engine
-from py_core.database.migrate import render_item
+from py_core.database.migrate import include_name, render_item
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +22,7 @@ def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
         **kwargs,
     )

@@ -67,6 +67,8 @@ class Message(Base):
     __table_args__ = (
         # A thread's messages in order, keyset-paginated on id (uuid7 sorts by time).
         Index("ix_messages_thread_id_id", "thread_id", "id"),
+        # Recovery looks for unfinished messages whose lease has run out.
+        Index("ix_messages_status_lease", "status", "lease_expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
@@ -84,5 +86,7 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """While generating: renewed by the worker; once past, recovery marks it interrupted."""
 
     thread: Mapped[Thread] = relationship(lazy="raise")
