@@ -1,6 +1,6 @@
 """Every ORM model; importing this module registers them all on `Base.metadata`."""
 
-from py_core.database.models.auth import ApiToken, UserSession
+from py_core.database.models.outbox import OutboxEvent
 from py_core.database.models.thread import (
     Message,
     MessageRole,
@@ -11,15 +11,14 @@ from py_core.database.models.thread import (
 from py_core.database.models.user import User, UserRole, UserStatus, normalise_email
 
 __all__ = [
-    "ApiToken",
     "Message",
     "MessageRole",
     "MessageStatus",
+    "OutboxEvent",
     "Thread",
     "ThreadStatus",
     "User",
     "UserRole",
-    "UserSession",
     "UserStatus",
     "normalise_email",
 ]
