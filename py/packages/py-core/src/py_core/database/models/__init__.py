@@ -1,5 +1,6 @@
 """Every ORM model; importing this module registers them all on `Base.metadata`."""
 
+from py_core.database.models.auth import ApiToken, UserSession
 from py_core.database.models.outbox import OutboxEvent
 from py_core.database.models.thread import (
     Message,
@@ -11,6 +12,7 @@ from py_core.database.models.thread import (
 from py_core.database.models.user import User, UserRole, UserStatus, normalise_email
 
 __all__ = [
+    "ApiToken",
     "Message",
     "MessageRole",
     "MessageStatus",
@@ -19,6 +21,7 @@ __all__ = [
     "ThreadStatus",
     "User",
     "UserRole",
+    "UserSession",
     "UserStatus",
     "normalise_email",
 ]
