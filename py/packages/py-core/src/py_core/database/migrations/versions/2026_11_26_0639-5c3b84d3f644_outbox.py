@@ -1,7 +1,7 @@
 """outbox
 
 Revision ID: 5c3b84d3f644
-Revises: ffa43961a4bd
+Revises: 5cfa7927546b
 Create Date: 2026-11-26 06:39:30.616087+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c3b84d3f644"
-down_revision: str | None = "ffa43961a4bd"
+down_revision: str | None = "5cfa7927546b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
