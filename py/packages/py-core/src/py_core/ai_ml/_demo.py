@@ -1,0 +1,100 @@
+"""The offline demo model: the whole app works with no provider and no network.
+
+A pydantic-ai `FunctionModel` that streams a deterministic reply at a typing pace. It says
+plainly what it is and how to configure a real provider, and makes something of the
+prompt: a word count and a restatement, and a call to the date-and-time tool when the
+user asks for the time, so the tool path can be seen offline too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
+
+DEMO_MODEL_NAME = "offline-demo"
+DATETIME_TOOL = "current_datetime"
+
+_ASKS_FOR_TIME = re.compile(r"\b(time|date|day|today|clock)\b", re.IGNORECASE)
+_HOW_TO_CONFIGURE = (
+    "To talk to a real model, set PY_APP_MODELS (or PY_APP_MODELS_FILE) to a list of models "
+    'such as [{"id": "gpt", "provider": "openai", "model": "gpt-4.1-mini"}] and put the '
+    "provider's key in its variable (here OPENAI_API_KEY); Anthropic, Google, Groq, Mistral, "
+    "Ollama and any OpenAI-compatible server work the same way. See py/docs/AI_ML.md."
+)
+
+
+def demo_model(*, delay: float = 0.03) -> FunctionModel:
+    """The demo model; `delay` is the pause between chunks in seconds (0 in tests)."""
+
+    async def stream(
+        messages: list[ModelMessage], info: AgentInfo
+    ) -> AsyncIterator[str | DeltaToolCalls]:
+        tool_names = {tool.name for tool in info.function_tools}
+        prompt = _last_user_text(messages)
+        tool_result = _last_tool_result(messages)
+        if tool_result is None and DATETIME_TOOL in tool_names and _ASKS_FOR_TIME.search(prompt):
+            yield {0: DeltaToolCall(name=DATETIME_TOOL, json_args="{}", tool_call_id="demo-time")}
+            return
+        for chunk in _chunks(demo_reply(prompt, tool_result=tool_result)):
+            await asyncio.sleep(delay)
+            yield chunk
+
+    def request(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        reply = demo_reply(_last_user_text(messages), tool_result=_last_tool_result(messages))
+        return ModelResponse(parts=[TextPart(reply)])
+
+    return FunctionModel(request, stream_function=stream, model_name=DEMO_MODEL_NAME)
+
+
+def demo_reply(prompt: str, *, tool_result: str | None = None) -> str:
+    """What the demo answers to `prompt`; the same prompt always gets the same reply."""
+    lines = ["This is the offline demo model, not a real AI: no provider is configured."]
+    if tool_result is not None:
+        lines.append(f"I asked the date-and-time tool, which says: {tool_result}.")
+    words = prompt.split()
+    if words:
+        plural = "" if len(words) == 1 else "s"
+        lines.append(f"Your message has {len(words)} word{plural} and {len(prompt)} characters.")
+        kind = "a question" if prompt.rstrip().endswith("?") else "a message"
+        lines.append(f'In short, you sent {kind} about: "{_restate(words)}"')
+    lines.append(_HOW_TO_CONFIGURE)
+    return "\n\n".join(lines)
+
+
+def _restate(words: list[str], limit: int = 16) -> str:
+    head = " ".join(words[:limit])
+    return head + ("..." if len(words) > limit else "")
+
+
+def _chunks(text: str) -> list[str]:
+    # Word-sized pieces, spaces kept, so that the joined chunks are the text exactly.
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def _last_user_text(messages: list[ModelMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                    return part.content
+    return ""
+
+
+def _last_tool_result(messages: list[ModelMessage]) -> str | None:
+    last = messages[-1] if messages else None
+    if isinstance(last, ModelRequest):
+        for part in last.parts:
+            if isinstance(part, ToolReturnPart):
+                return part.model_response_str()
+    return None
