@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from py_core.events.outbox import Outbox
 
 
 @dataclass(kw_only=True)
@@ -16,3 +19,11 @@ class Context:
     """The unit of work; operations flush, the boundary commits."""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("py_core"))
     """Where operations log; the boundary may bind a request id to it."""
+    outbox_wake: Callable[[], None] | None = None
+    """Called after a commit that wrote events; the app passes `OutboxRelay.wake`."""
+
+    @property
+    def events(self) -> Outbox:
+        """Where operations put events: `ctx.events.add(ThreadUpdated.of(thread))`.
+        They are written in this transaction and published after it commits."""
+        return Outbox(self.db, wake=self.outbox_wake)

@@ -1,0 +1,116 @@
+"""What both buses share: settings, the records they hand out, errors, stream ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from py_core.events.types import Event
+
+START = "0-0"
+"""The position before every entry: `after=START` (or `"0"`) reads all that is retained."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusSettings:
+    """Retention, delivery and retry knobs; the defaults suit production, tests shrink them."""
+
+    namespace: str = "events"
+    """Prefix of every key (Redis) or name (in-process); tests use one each."""
+    thread_maxlen: int = 1_000
+    """Entries kept per thread stream; older ones are trimmed."""
+    thread_ttl: float = 3_600.0
+    """Seconds after its last event when a thread's stream is dropped altogether."""
+    domain_maxlen: int = 100_000
+    """Entries kept on the durable domain stream (consumer groups read it)."""
+    dead_letter_maxlen: int = 10_000
+    """Entries kept on the dead-letter stream."""
+    dedupe_ttl: float = 86_400.0
+    """Seconds a durable event's id is remembered, so a re-publication is dropped."""
+    claim_idle: float = 60.0
+    """Seconds a delivered, unacknowledged entry waits before another consumer claims it."""
+    max_deliveries: int = 5
+    """Deliveries of one entry before it goes to the dead-letter stream instead."""
+    read_count: int = 100
+    """Entries fetched per read."""
+    read_block: float = 5.0
+    """Seconds a subscriber's blocking read waits before it looks again."""
+    publish_attempts: int = 3
+    """Tries of a publication before `BusUnavailable` is raised."""
+    retry_initial: float = 0.1
+    """First back-off after a lost connection, in seconds; doubles on each failure."""
+    retry_max: float = 5.0
+    """Longest back-off, in seconds."""
+
+
+class StreamEntry(NamedTuple):
+    """One event on a thread's stream."""
+
+    stream_id: str
+    """Its position on the stream ("<ms>-<seq>"): the SSE `id:`, the `after` of a resume."""
+    event: Event
+    """The event."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """An entry of the domain stream handed to one consumer of a group."""
+
+    stream_id: str
+    """Its position on the domain stream; pass it to `ack`."""
+    event: Event
+    """The event."""
+    deliveries: int
+    """How many times it has been delivered, this time included (1 the first time)."""
+
+
+DeadLetterReason = Literal["max_deliveries", "unparseable"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetter:
+    """An entry that a group gave up on."""
+
+    stream_id: str
+    """Its position on the dead-letter stream."""
+    original_id: str
+    """Its position on the domain stream."""
+    group: str
+    """The consumer group that gave up."""
+    deliveries: int
+    """How many times it was delivered."""
+    reason: DeadLetterReason
+    """Why it was given up on."""
+    payload: str
+    """The event's JSON, as it was on the domain stream."""
+
+
+class BusUnavailable(Exception):
+    """The bus cannot be reached (Redis is down); nothing was published."""
+
+
+class StreamTrimmed(Exception):
+    """Entries after `after` are no longer retained: the caller must resync from the database."""
+
+    def __init__(self, thread_id: str, after: str) -> None:
+        super().__init__(f"events of thread {thread_id} after {after} are no longer retained")
+        self.thread_id = thread_id
+        self.after = after
+
+
+def parse_stream_id(value: str) -> tuple[int, int]:
+    """ "<ms>-<seq>" (or "<ms>") as a comparable pair; `ValueError` for anything else."""
+    ms, _, seq = value.partition("-")
+    try:
+        parsed = (int(ms), int(seq) if seq else 0)
+    except ValueError:
+        raise ValueError(f"not a stream id: {value!r}") from None
+    if parsed[0] < 0 or parsed[1] < 0:
+        raise ValueError(f"not a stream id: {value!r}")
+    return parsed
+
+
+def normalise_after(after: str) -> str:
+    """A valid `after` in canonical form ("0" becomes "0-0")."""
+    ms, seq = parse_stream_id(after)
+    return f"{ms}-{seq}"

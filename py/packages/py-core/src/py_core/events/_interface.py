@@ -1,0 +1,141 @@
+"""The bus interface both implementations fulfil; the contract tests hold them to it."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from py_core.events._base import (
+    START,
+    BusSettings,
+    BusUnavailable,
+    DeadLetter,
+    Delivery,
+    StreamEntry,
+    normalise_after,
+    parse_stream_id,
+)
+from py_core.events._retry import Reconnect
+from py_core.events.types import Event
+
+
+class EventPublisher(abc.ABC):
+    """Publishes events to per-thread streams and the durable domain stream, and reads them.
+
+    Thread streams carry every event, for live subscribers (SSE) and resumption by id.
+    The domain stream carries durable events only, for consumer groups (background work).
+    """
+
+    def __init__(self, *, settings: BusSettings, logger: logging.Logger) -> None:
+        self.settings = settings
+        self.logger = logger
+
+    async def publish(self, event: Event) -> str:
+        """Append `event` to its thread's stream; returns its stream id (the SSE `id:`)."""
+        (stream_id,) = await self.publish_many([event])
+        return stream_id
+
+    @abc.abstractmethod
+    async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        """Append `events` in order, in as few round trips as possible; their stream ids.
+
+        A durable event whose id was already published is not appended again: its
+        earlier stream id is returned. Raises `BusUnavailable` when the bus is down.
+        """
+
+    @abc.abstractmethod
+    async def last_id(self, thread_id: str) -> str:
+        """The newest stream id of the thread, or `START` when nothing is retained."""
+
+    @abc.abstractmethod
+    async def read(
+        self, thread_id: str, *, after: str, count: int | None = None
+    ) -> list[StreamEntry]:
+        """Retained entries strictly after `after`, oldest first, without waiting.
+
+        Raises `StreamTrimmed` when entries after `after` were dropped (or when `after`
+        is unknown to the stream), unless `after` is `START`.
+        """
+
+    @abc.abstractmethod
+    async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
+        """Wait until the thread has an entry after `after`; False after `block` seconds."""
+
+    async def subscribe(
+        self, thread_id: str, *, after: str | None = None
+    ) -> AsyncIterator[StreamEntry]:
+        """Entries of a thread's stream as they come, forever.
+
+        `after=None` starts from now; `"0"` from everything retained; any other id
+        strictly after it. Raises `StreamTrimmed` when entries the caller has not seen
+        are gone (resync from the database then). Survives outages of the bus: it
+        retries with back-off and continues exactly where it stopped.
+        """
+        position = None if after is None else normalise_after(after)
+        reconnect = Reconnect(
+            what=f"subscriber of thread {thread_id}", settings=self.settings, logger=self.logger
+        )
+        ready = True
+        while True:
+            try:
+                if position is None:
+                    position = await self.last_id(thread_id)
+                entries = await self.read(thread_id, after=position) if ready else []
+                if not entries:
+                    ready = await self.wait(
+                        thread_id, after=position, block=self.settings.read_block
+                    )
+            except BusUnavailable as exc:
+                await reconnect.failed(exc)
+                ready = True
+                continue
+            reconnect.succeeded()
+            for entry in entries:
+                position = entry.stream_id
+                yield entry
+
+    @abc.abstractmethod
+    async def read_group(
+        self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
+    ) -> list[Delivery]:
+        """Entries of the domain stream for `consumer` of `group` (created on first use,
+        from the oldest retained entry).
+
+        First the entries other consumers left unacknowledged for `claim_idle` seconds
+        (redelivered), then new ones. An entry already delivered `max_deliveries` times
+        goes to the dead-letter stream instead. Waits up to `block` seconds for new
+        entries when there is nothing to hand out (None: do not wait).
+        """
+
+    @abc.abstractmethod
+    async def ack(self, group: str, stream_ids: Sequence[str]) -> None:
+        """Mark entries as handled by `group`; they will not be delivered again."""
+
+    @abc.abstractmethod
+    async def dead_letters(self, *, count: int = 100) -> list[DeadLetter]:
+        """The oldest entries of the dead-letter stream."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections; wakes no one."""
+
+
+def has_gap(after: str, *, first: str | None, max_deleted: str) -> bool:
+    """Whether a reader at `after` would miss entries, given what the stream retains.
+
+    Entries are only ever dropped from the head (trimming), so a reader misses some
+    exactly when one newer than its position was dropped. A position older than the
+    first entry that is not the last dropped one was never on this stream (it expired
+    and was recreated since): the reader cannot be told what it missed either.
+    """
+    position = parse_stream_id(after)
+    if position == (0, 0):
+        return False
+    deleted = parse_stream_id(max_deleted)
+    if deleted > position:
+        return True
+    return first is not None and position < parse_stream_id(first) and position != deleted
+
+
+__all__ = ["START", "EventPublisher", "has_gap"]

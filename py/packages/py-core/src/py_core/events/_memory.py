@@ -1,0 +1,132 @@
+"""The in-process bus: the embedded default, with the same guarantees as Redis Streams
+inside one process (and one event loop)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from py_core.events._base import (
+    START,
+    BusSettings,
+    DeadLetter,
+    Delivery,
+    StreamEntry,
+    StreamTrimmed,
+    normalise_after,
+    parse_stream_id,
+)
+from py_core.events._interface import EventPublisher, has_gap
+from py_core.events._memory_groups import MemoryGroups
+from py_core.events._memory_streams import MemoryStream, Waiters, format_id
+from py_core.events.types import Event
+
+_DOMAIN = "\0domain"  # the waiters' name for the domain stream; no thread id looks like it
+
+
+class InProcessEventPublisher(EventPublisher):
+    """Thread streams, the domain stream and its groups, in this process's memory."""
+
+    def __init__(
+        self, *, settings: BusSettings | None = None, logger: logging.Logger | None = None
+    ) -> None:
+        super().__init__(
+            settings=settings or BusSettings(), logger=logger or logging.getLogger("py_core.events")
+        )
+        # In activity order, so expired streams are found at the front.
+        self._threads: OrderedDict[str, MemoryStream] = OrderedDict()
+        self._domain = MemoryStream(maxlen=self.settings.domain_maxlen)
+        self._groups = MemoryGroups(self._domain, settings=self.settings)
+        self._seen: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._waiters = Waiters()
+
+    async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        self._expire()
+        stream_ids: list[str] = []
+        for event in events:
+            if event.durable and event.id in self._seen:
+                stream_ids.append(self._seen[event.id][1])
+                continue
+            stream = self._threads.pop(event.thread_id, None) or MemoryStream(
+                maxlen=self.settings.thread_maxlen
+            )
+            self._threads[event.thread_id] = stream
+            stream_id = stream.append(event)
+            if event.durable:
+                self._domain.append(event)
+                self._seen[event.id] = (time.monotonic() + self.settings.dedupe_ttl, stream_id)
+            stream_ids.append(stream_id)
+            self._waiters.notify(event.thread_id)
+        if any(event.durable for event in events):
+            self._waiters.notify(_DOMAIN)
+        return stream_ids
+
+    async def last_id(self, thread_id: str) -> str:
+        self._expire()
+        stream = self._threads.get(thread_id)
+        return format_id(stream.last) if stream is not None else START
+
+    async def read(
+        self, thread_id: str, *, after: str, count: int | None = None
+    ) -> list[StreamEntry]:
+        after = normalise_after(after)
+        self._expire()
+        stream = self._threads.get(thread_id)
+        if stream is None:
+            if after != START:
+                raise StreamTrimmed(thread_id, after)
+            return []
+        first = stream.first()
+        if has_gap(
+            after,
+            first=format_id(first) if first else None,
+            max_deleted=format_id(stream.max_deleted),
+        ):
+            raise StreamTrimmed(thread_id, after)
+        entries = stream.after(parse_stream_id(after), count or self.settings.read_count)
+        return [StreamEntry(stream_id, event) for stream_id, event in entries]
+
+    async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
+        stream = self._threads.get(thread_id)
+        if stream is not None and stream.last > parse_stream_id(after):
+            return True
+        return await self._waiters.wait(thread_id, block)
+
+    async def read_group(
+        self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
+    ) -> list[Delivery]:
+        count = count or self.settings.read_count
+        deliveries = self._groups.read(group, consumer, count)
+        if not deliveries and block and await self._waiters.wait(_DOMAIN, block):
+            deliveries = self._groups.read(group, consumer, count)
+        return deliveries
+
+    async def ack(self, group: str, stream_ids: Sequence[str]) -> None:
+        self._groups.ack(group, list(stream_ids))
+
+    async def dead_letters(self, *, count: int = 100) -> list[DeadLetter]:
+        return self._groups.dead_letters(count)
+
+    async def close(self) -> None:
+        self._threads.clear()
+
+    def _expire(self) -> None:
+        """Drop thread streams quiet for `thread_ttl`, and remembered ids past `dedupe_ttl`."""
+        now = time.monotonic()
+        while self._threads:
+            thread_id, stream = next(iter(self._threads.items()))
+            if now - stream.touched < self.settings.thread_ttl:
+                break
+            del self._threads[thread_id]
+        while self._seen:
+            event_id, (expires, _) = next(iter(self._seen.items()))
+            if expires > now:
+                break
+            del self._seen[event_id]
+
+    def stream_count(self) -> int:
+        """Thread streams held in memory (for tests and metrics)."""
+        self._expire()
+        return len(self._threads)

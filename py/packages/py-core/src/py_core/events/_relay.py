@@ -1,0 +1,186 @@
+"""The relay from the outbox table to the bus: committed rows, in order, once each."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from py_core.database.models import OutboxEvent
+from py_core.database.utils import utcnow
+from py_core.events._base import BusUnavailable
+from py_core.events._interface import EventPublisher
+from py_core.events._retry import Reconnect
+from py_core.events.types import Event, InvalidEvent, parse_event
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelaySettings:
+    """How often and how much the relay works."""
+
+    batch_size: int = 100
+    """Rows published per transaction."""
+    poll_interval: float = 1.0
+    """Seconds between looks when no commit wakes the relay (other processes' commits)."""
+    keep_published: float = 86_400.0
+    """Seconds a published row is kept (for inspection) before it is pruned."""
+    prune_interval: float = 600.0
+    """Seconds between prunings."""
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to the bus and marks them published.
+
+    Several relays may run at once on PostgreSQL (rows are taken `FOR UPDATE SKIP
+    LOCKED`, and a thread's rows are only taken in order); on SQLite one per database
+    file. A row is marked only after the bus accepted it, so an outage delays rows and
+    loses none; a row published but not marked (a crash in between) is published
+    again with the same event id, which the bus drops as a duplicate.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: EventPublisher,
+        *,
+        settings: RelaySettings | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.publisher = publisher
+        self.settings = settings or RelaySettings()
+        self._sessions = sessions
+        self._logger = logger or logging.getLogger("py_core.events")
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Look now (called after a commit that wrote events; see `Context.outbox_wake`)."""
+        self._wakeup.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; the number of rows published. Raises `BusUnavailable`."""
+        async with self._sessions() as session, session.begin():
+            rows = await self._take(session)
+            events: list[Event] = []
+            for row in list(rows):
+                try:
+                    events.append(parse_event(row.payload))
+                except InvalidEvent as exc:
+                    # From a newer release, most likely: leave it for a relay that knows it.
+                    self._logger.warning("outbox row %s left unpublished: %s", row.id, exc)
+                    rows.remove(row)
+            if not rows:
+                return 0
+            stream_ids = await self.publisher.publish_many(events)
+            now = utcnow()
+            for row, stream_id in zip(rows, stream_ids, strict=True):
+                row.published_at = now
+                row.stream_id = stream_id
+        return len(rows)
+
+    async def relay_pending(self) -> int:
+        """Publish until nothing committed is left; the number of rows published."""
+        total = 0
+        while published := await self.relay_once():
+            total += published
+        return total
+
+    async def _take(self, session: AsyncSession) -> list[OutboxEvent]:
+        statement = (
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self.settings.batch_size)
+        )
+        if session.get_bind().dialect.name != "postgresql":
+            return list(await session.scalars(statement))
+        rows = list(await session.scalars(statement.with_for_update(skip_locked=True)))
+        return await _in_thread_order(session, rows)
+
+    async def prune(self, *, older_than: float | None = None) -> int:
+        """Delete rows published more than `older_than` seconds ago; how many."""
+        keep = self.settings.keep_published if older_than is None else older_than
+        cutoff = utcnow() - timedelta(seconds=keep)
+        async with self._sessions() as session, session.begin():
+            result: Any = await session.execute(
+                delete(OutboxEvent).where(OutboxEvent.published_at < cutoff)
+            )
+        return int(result.rowcount)
+
+    def start(self) -> None:
+        """Run in the background until `stop` (an app's lifespan)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        reconnect = Reconnect(
+            what="outbox relay", settings=self.publisher.settings, logger=self._logger
+        )
+        last_prune = float("-inf")
+        while True:
+            self._wakeup.clear()  # a commit during the pass below makes another pass
+            try:
+                await self.relay_pending()
+            except BusUnavailable as exc:
+                await reconnect.failed(exc)
+                continue
+            except Exception:
+                # The database, most likely; the rows wait, the loop goes on.
+                self._logger.exception("outbox relay failed; retrying")
+            else:
+                reconnect.succeeded()
+            if time.monotonic() - last_prune >= self.settings.prune_interval:
+                last_prune = time.monotonic()
+                await self._prune_quietly()
+            try:
+                async with asyncio.timeout(self.settings.poll_interval):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                pass
+
+    async def _prune_quietly(self) -> None:
+        try:
+            pruned = await self.prune()
+        except Exception:
+            self._logger.exception("outbox pruning failed")
+            return
+        if pruned:
+            self._logger.info("pruned %d published outbox rows", pruned)
+
+
+async def _in_thread_order(session: AsyncSession, rows: Sequence[OutboxEvent]) -> list[OutboxEvent]:
+    """The rows that can go now without overtaking a thread's earlier row that another
+    relay holds (SKIP LOCKED skipped it): per thread, only our unbroken prefix."""
+    if not rows:
+        return []
+    ours = {row.id for row in rows}
+    earlier = await session.execute(
+        select(OutboxEvent.id, OutboxEvent.thread_id)
+        .where(
+            OutboxEvent.published_at.is_(None),
+            OutboxEvent.thread_id.in_({row.thread_id for row in rows}),
+            OutboxEvent.id <= rows[-1].id,
+        )
+        .order_by(OutboxEvent.id)
+    )
+    blocked: set[str] = set()
+    allowed: set[str] = set()
+    for row_id, thread_id in earlier:
+        if row_id not in ours:
+            blocked.add(thread_id)
+        elif thread_id not in blocked:
+            allowed.add(row_id)
+    return [row for row in rows if row.id in allowed]
