@@ -1,0 +1,1 @@
+"""The v1 JSON API (DESIGN.md, "HTTP API (v1)")."""

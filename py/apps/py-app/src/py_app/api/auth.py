@@ -1,0 +1,111 @@
+"""Sign-up, sign-in (a cookie session), sign-out and the current user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from py_app.api.schemas import LoginIn, LoginOut, MeOut, RegisterIn, UserOut
+from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address
+from py_app.errors import ApiError
+from py_app.runtime import Runtime
+from py_core.accounts import (
+    CheckCredentials,
+    CreateUser,
+    StartSession,
+    check_credentials,
+    create_user,
+    end_session,
+    start_session,
+)
+from py_core.database.models import normalise_email
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=201)
+async def register(
+    body: RegisterIn, request: Request, runtime: RuntimeDep, ctx: ContextDep
+) -> UserOut:
+    settings = runtime.settings
+    await _limit(runtime, f"register:ip:{client_address(request)}", settings.register_limit_per_ip)
+    user = await create_user(
+        CreateUser(email=body.email, password=body.password, display_name=body.display_name), ctx
+    )
+    return UserOut.of(user)
+
+
+@router.post("/login")
+async def login(
+    body: LoginIn, request: Request, response: Response, runtime: RuntimeDep, ctx: ContextDep
+) -> LoginOut:
+    settings = runtime.settings
+    await _limit(runtime, f"login:ip:{client_address(request)}", settings.login_limit_per_ip)
+    account = normalise_email(body.email)[:320]
+    await _limit(runtime, f"login:account:{account}", settings.login_limit_per_account)
+    user = await check_credentials(CheckCredentials(email=body.email, password=body.password), ctx)
+    started = await start_session(
+        StartSession(
+            user_id=user.id,
+            user_agent=request.headers.get("User-Agent"),
+            lifetime=settings.session_lifetime,
+        ),
+        ctx,
+    )
+    response.set_cookie(
+        settings.session_cookie_name,
+        started.token,
+        max_age=int(settings.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(runtime, request),
+        path="/",
+    )
+    return LoginOut(user=UserOut.of(user), csrf_token=started.session.csrf_token)
+
+
+@router.post("/logout", status_code=204)
+async def logout(auth: AuthDep, request: Request, runtime: RuntimeDep, ctx: ContextDep) -> Response:
+    if auth.session is not None:
+        await end_session(auth.session.id, ctx)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        runtime.settings.session_cookie_name,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(runtime, request),
+    )
+    return response
+
+
+me_router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@me_router.get("/me")
+async def me(auth: AuthDep) -> MeOut:
+    user = auth.user
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        created_at=user.created_at,
+        csrf_token=auth.session.csrf_token if auth.session else None,
+    )
+
+
+async def _limit(runtime: Runtime, key: str, limit: int) -> None:
+    verdict = await runtime.rate_limiter.hit(key, limit, runtime.settings.rate_limit_window_seconds)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many attempts; try again in {verdict.retry_after} seconds.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+
+
+def _secure(runtime: Runtime, request: Request) -> bool:
+    mode = runtime.settings.cookie_secure
+    if mode == "auto":
+        return request.url.scheme == "https"
+    return mode == "always"

@@ -1,0 +1,36 @@
+"""Personal API tokens: create (the secret shown once), list, revoke."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from py_app.api.schemas import ItemsOut, TokenCreatedOut, TokenIn, TokenOut
+from py_app.deps import ContextDep, CurrentUser
+from py_core.accounts import (
+    CreateApiToken,
+    RevokeApiToken,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+
+
+@router.post("", status_code=201)
+async def create_token(body: TokenIn, user: CurrentUser, ctx: ContextDep) -> TokenCreatedOut:
+    created = await create_api_token(
+        CreateApiToken(user_id=user.id, name=body.name, expires_at=body.expires_at), ctx
+    )
+    return TokenCreatedOut(**TokenOut.of(created.token).model_dump(), token=created.secret)
+
+
+@router.get("")
+async def list_tokens(user: CurrentUser, ctx: ContextDep) -> ItemsOut[TokenOut]:
+    return ItemsOut(items=[TokenOut.of(t) for t in await list_api_tokens(user.id, ctx)])
+
+
+@router.delete("/{token_id}", status_code=204)
+async def revoke_token(token_id: str, user: CurrentUser, ctx: ContextDep) -> Response:
+    await revoke_api_token(RevokeApiToken(user_id=user.id, token_id=token_id), ctx)
+    return Response(status_code=204)

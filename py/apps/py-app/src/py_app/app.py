@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` returns a ready FastAPI app.
+
+Everything with a life (engine, event bus, relay, runner) is built in the lifespan and
+stopped there, so importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from py_app.api import auth, health, tokens
+from py_app.errors import install_error_handlers
+from py_app.metrics import Metrics
+from py_app.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from py_app.pages import routes as pages
+from py_app.pages.templating import SignInRequired, sign_in_redirect
+from py_app.runtime import start_runtime, stop_runtime
+from py_app.settings import Settings
+
+APP_ROOT = Path(__file__).resolve().parents[2]
+STATIC_DIR = APP_ROOT / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(settings, metrics)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await stop_runtime(runtime)
+
+    app = FastAPI(
+        title="py-app",
+        version="1.0",
+        summary="A self-hostable AI chat: the v1 JSON API.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_exception_handler(SignInRequired, sign_in_redirect)
+    for router in (
+        auth.router,
+        auth.me_router,
+        tokens.router,
+        health.router,
+        pages.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost last: request ids and metrics see every response, 413s included.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,100 @@
+"""Dependencies as `Annotated` aliases, declared once: handlers read like their signature.
+
+async def get_me(user: CurrentUser) -> UserOut: ...
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from py_app.errors import ApiError
+from py_app.runtime import Runtime
+from py_core.accounts import authenticate_api_token, authenticate_session
+from py_core.context import Context
+from py_core.database import session_scope
+from py_core.database.models import User, UserSession
+from py_core.errors import Unauthenticated
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work, committed when the handler returns (before the
+    response is sent, so a client that got 201 finds the row on its next request)."""
+    async with session_scope(runtime.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_context(runtime: RuntimeDep, session: SessionDep) -> Context:
+    return runtime.context(session)
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Auth:
+    user: User
+    """Who is acting."""
+    via: Literal["cookie", "token"]
+    """How they proved it."""
+    session: UserSession | None = None
+    """The browser session, for cookie authentication."""
+
+
+async def get_auth(request: Request, runtime: RuntimeDep, ctx: ContextDep) -> Auth:
+    """A Bearer API token, else the session cookie (with its CSRF header on unsafe
+    methods). 401 when neither is valid."""
+    authorization = request.headers.get("Authorization")
+    if authorization is not None:
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("Use `Authorization: Bearer <api token>`.")
+        user = await authenticate_api_token(secret.strip(), ctx)
+        return Auth(user=user, via="token")
+    cookie = request.cookies.get(runtime.settings.session_cookie_name)
+    if not cookie:
+        raise Unauthenticated("Sign in, or send an API token.")
+    user, session = await authenticate_session(
+        cookie, ctx, lifetime=runtime.settings.session_lifetime
+    )
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+            raise ApiError(
+                403, "csrf_failed", f"Missing or wrong {CSRF_HEADER} header for this session."
+            )
+    return Auth(user=user, session=session, via="cookie")
+
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+def get_current_user(auth: AuthDep) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,186 @@
+"""ASGI middleware: request ids and metrics, security headers, request size limits.
+
+Pure ASGI (not BaseHTTPMiddleware), so streaming responses pass through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from py_app.errors import ApiError, error_body
+from py_app.logs import request_id_var
+from py_app.metrics import Metrics
+
+access_logger = logging.getLogger("py_app.access")
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# /docs (Swagger UI) loads its assets from a CDN and runs an inline bootstrap script.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (kept from `X-Request-ID` when sane), logs it, times it."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            access_logger.info(
+                "%s %s %s %.1fms",
+                method,
+                scope["path"],
+                status,
+                elapsed * 1000,
+                extra={"status": status, "route": route, "duration_ms": round(elapsed * 1000, 1)},
+            )
+            request_id_var.reset(token)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = scope["path"] in ("/docs", "/docs/oauth2-redirect")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(
+                    "Content-Security-Policy",
+                    DOCS_CONTENT_SECURITY_POLICY if is_docs else CONTENT_SECURITY_POLICY,
+                )
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the limit: at once from Content-Length, else while reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False
+            if too_large:
+                await _send_too_large(send, self.max_bytes)
+                return
+        received = 0
+        exceeded = False
+        replaced = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    raise ApiError(413, "too_large", _too_large_message(self.max_bytes))
+            return message
+
+        async def checked_send(message: Message) -> None:
+            # Whatever the app made of the interrupted read (FastAPI answers 400 "error
+            # parsing the body"), the client is told the real reason.
+            nonlocal replaced
+            if replaced:
+                return
+            if exceeded and message["type"] == "http.response.start":
+                replaced = True
+                await _send_too_large(send, self.max_bytes)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, checked_send)
+        except ApiError:
+            if not exceeded or replaced:
+                raise
+            await _send_too_large(send, self.max_bytes)
+
+
+def _too_large_message(max_bytes: int) -> str:
+    return f"The request body is larger than {max_bytes} bytes."
+
+
+async def _send_too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps(error_body("too_large", _too_large_message(max_bytes))).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,72 @@
+"""The Jinja2 environment of the pages, and who is signed in for a page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from py_app.deps import ContextDep, RuntimeDep
+from py_core.accounts import authenticate_session
+from py_core.database.models import User
+from py_core.errors import Unauthenticated
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Viewer:
+    """The signed-in person looking at a page."""
+
+    user: User
+    """Who they are."""
+    csrf_token: str
+    """Put in the page for its scripts' unsafe requests."""
+
+
+async def get_viewer(request: Request, runtime: RuntimeDep, ctx: ContextDep) -> Viewer | None:
+    cookie = request.cookies.get(runtime.settings.session_cookie_name)
+    if not cookie:
+        return None
+    try:
+        user, session = await authenticate_session(
+            cookie, ctx, lifetime=runtime.settings.session_lifetime
+        )
+    except Unauthenticated:
+        return None
+    return Viewer(user=user, csrf_token=session.csrf_token)
+
+
+ViewerDep = Annotated[Viewer | None, Depends(get_viewer)]
+
+
+class SignInRequired(Exception):
+    """Raised by pages that need a viewer; answered with a redirect to the sign-in page."""
+
+
+def require_viewer(viewer: ViewerDep) -> Viewer:
+    if viewer is None:
+        raise SignInRequired
+    return viewer
+
+
+SignedIn = Annotated[Viewer, Depends(require_viewer)]
+
+
+def render(
+    request: Request, name: str, viewer: Viewer | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"viewer": viewer, **context}, status_code=status_code
+    )
+
+
+async def sign_in_redirect(request: Request, _exc: Exception) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)

@@ -1,0 +1,63 @@
+"""The app's configuration, read from the environment (and a `.env` file when present).
+
+Model configuration (`PY_APP_MODELS`, `PY_APP_MODELS_FILE`, provider keys) is read by
+`py_core.ai_ml.load_model_catalog` from the same environment; it is not repeated here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from py_core.database import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that works on a laptop with nothing installed."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """`DATABASE_URL`: a SQLite file (migrated at start-up) or PostgreSQL (`make migrate`)."""
+    redis_url: str | None = None
+    """`REDIS_URL`: Redis Streams for events and shared rate limits; in-process when unset."""
+    host: str = "127.0.0.1"
+    """`HOST`: the address to listen on."""
+    port: int = Field(default=8000, ge=0, le=65535)
+    """`PORT`: the port to listen on."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """`FORWARDED_ALLOW_IPS`: proxies trusted for X-Forwarded-For / -Proto (uvicorn's)."""
+
+    session_cookie_name: str = "py_app_session"
+    """`SESSION_COOKIE_NAME`: the cookie that holds the browser session's secret."""
+    session_lifetime_days: int = Field(default=14, ge=1, le=365)
+    """`SESSION_LIFETIME_DAYS`: a session ends after this long without use."""
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    """`COOKIE_SECURE`: `auto` marks the cookie Secure when the request came over HTTPS."""
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """`MAX_BODY_BYTES`: larger request bodies get 413."""
+    login_limit_per_account: int = Field(default=10, ge=1)
+    """`LOGIN_LIMIT_PER_ACCOUNT`: sign-in attempts per email per window."""
+    login_limit_per_ip: int = Field(default=50, ge=1)
+    """`LOGIN_LIMIT_PER_IP`: sign-in attempts per client address per window."""
+    register_limit_per_ip: int = Field(default=10, ge=1)
+    """`REGISTER_LIMIT_PER_IP`: sign-ups per client address per window."""
+    rate_limit_window_seconds: int = Field(default=300, ge=1)
+    """`RATE_LIMIT_WINDOW_SECONDS`: the window of the limits above."""
+    redis_key_prefix: str = "py-app:"
+    """`REDIS_KEY_PREFIX`: namespace of the app's own Redis keys (rate limits)."""
+
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """`SSE_HEARTBEAT_SECONDS`: comment lines on idle event streams, for proxies."""
+    log_level: str = "INFO"
+    """`LOG_LEVEL`: the root log level."""
+    log_format: Literal["json", "text"] = "text"
+    """`LOG_FORMAT`: one JSON object per line, or readable text."""
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(days=self.session_lifetime_days)

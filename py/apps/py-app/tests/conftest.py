@@ -1,0 +1,68 @@
+"""Fixtures of the app's tests: a live app per test on the test's backend.
+
+SQLite runs with the in-process event bus and memory rate limits; PostgreSQL runs
+with Redis (both required under CI=true).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from py_app.settings import Settings
+from py_core.database.utils import uuid7
+from py_core.testing import services
+from py_core.testing.databases import Backend
+
+from .harness import LiveApp, serve_settings
+
+
+@pytest.fixture
+async def redis_url(backend: Backend) -> str | None:
+    """Redis for the PostgreSQL runs (the scaled-out stack); None for SQLite."""
+    if backend == "sqlite":
+        return None
+    services.require("Redis", await services.redis_error())
+    return services.REDIS_URL
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def app_settings(
+    db_url: str, redis_url: str | None, settings_overrides: dict[str, Any]
+) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "redis_url": redis_url,
+        "redis_key_prefix": f"py-app-test:{uuid7().hex}:",
+        "sse_heartbeat_seconds": 1.0,
+        **settings_overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def live_app(app_settings: Settings) -> AsyncIterator[LiveApp]:
+    async with serve_settings(app_settings) as live:
+        yield live
+
+
+@pytest.fixture
+async def client(live_app: LiveApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with live_app.client() as client:
+        yield client
+
+
+@pytest.fixture
+async def other_client(live_app: LiveApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser, for another user."""
+    async with live_app.client() as client:
+        yield client
