@@ -1,0 +1,77 @@
+"""Final states of a reply, each written in one transaction with its outbox event."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from py_core.ai_ml.history import dump_messages
+from py_core.ai_ml.types import TurnResult
+from py_core.context import Context
+from py_core.database import session_scope
+from py_core.database.models import Message, MessageStatus, Thread
+from py_core.database.utils import utcnow
+from py_core.events.types import MessageCancelled, MessageCompleted, MessageFailed
+
+INTERRUPTED = "interrupted: the server stopped while writing this reply. Try again."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How a reply ended."""
+
+    status: MessageStatus
+    """COMPLETE, CANCELLED or FAILED."""
+    text: str
+    """The text that was streamed: the whole reply, or what came before the end."""
+    result: TurnResult | None = None
+    """The engine's result (messages for history, usage, model), when there was one."""
+    error: str | None = None
+    """For FAILED: a readable reason."""
+
+
+async def finish(
+    factory: async_sessionmaker[AsyncSession],
+    message_id: str,
+    outcome: Outcome,
+    *,
+    logger: logging.Logger,
+) -> Message | None:
+    """Write the outcome unless the reply already ended (e.g. recovery got there first)."""
+    async with session_scope(factory) as db:
+        message = await db.get(Message, message_id, with_for_update=True)
+        if message is None or message.status.is_final:
+            return None
+        thread = await db.get_one(Thread, message.thread_id)
+        apply_outcome(message, outcome)
+        thread.last_activity_at = utcnow()
+        Context(db=db, logger=logger).events.add(outcome_event(message, thread.owner_id))
+    return message
+
+
+def apply_outcome(message: Message, outcome: Outcome) -> None:
+    message.status = outcome.status
+    message.text = outcome.text
+    message.error = outcome.error
+    message.completed_at = utcnow()
+    message.lease_expires_at = None
+    result = outcome.result
+    if result is not None:
+        # A cancelled turn keeps its partial messages too: the next turn sees what
+        # the user saw.
+        message.model_messages = dump_messages(result.new_messages)
+        message.model_name = result.model_name
+        message.input_tokens = result.usage.input_tokens
+        message.output_tokens = result.usage.output_tokens
+
+
+def outcome_event(
+    message: Message, owner_id: str
+) -> MessageCompleted | MessageCancelled | MessageFailed:
+    if message.status is MessageStatus.COMPLETE:
+        return MessageCompleted.of(message, owner_id=owner_id)
+    if message.status is MessageStatus.CANCELLED:
+        return MessageCancelled.of(message, owner_id=owner_id)
+    return MessageFailed.of(message, owner_id=owner_id)

@@ -1,0 +1,37 @@
+"""Tuning of the generation runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from py_core.ai_ml.history import HistoryBudget
+from py_core.database.utils import uuid7_str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerSettings:
+    """How generations run. The defaults suit a chat UI; tests shrink the times."""
+
+    max_concurrent: int = 4
+    """Generations running at once in this process; the rest wait in order."""
+    delta_interval: float = 0.04
+    """Seconds between `message.delta` events of one reply (30-50 ms reads as smooth)."""
+    delta_max_chars: int = 256
+    """Publish sooner once this many characters are buffered."""
+    checkpoint_interval: float = 1.0
+    """Seconds between saves of the partial text, so a crash loses little."""
+    lease_duration: float = 30.0
+    """How long a generation may go unheard of before recovery declares it dead."""
+    lease_renew_interval: float = 10.0
+    """How often this process renews the leases of its generations."""
+    recovery_interval: float = 15.0
+    """How often this process looks for generations whose lease has run out."""
+    publish_timeout: float = 2.0
+    """A live delta that cannot be published in this time is skipped (the final text
+    still reaches everyone through the outbox)."""
+    shutdown_grace: float = 10.0
+    """On stop, how long running replies may take to finish before being interrupted."""
+    history: HistoryBudget = field(default_factory=HistoryBudget)
+    """How much of the thread's past goes with each turn."""
+    worker_id: str = field(default_factory=uuid7_str)
+    """Names this process in logs."""
