@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from py_app.api import auth, health, tokens
+from py_app.api import auth, events, health, models, threads, tokens
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
 from py_app.middleware import (
@@ -25,18 +25,24 @@ from py_app.pages import routes as pages
 from py_app.pages.templating import SignInRequired, sign_in_redirect
 from py_app.runtime import start_runtime, stop_runtime
 from py_app.settings import Settings
+from py_core.ai_ml import ModelCatalog, load_model_catalog
 
 APP_ROOT = Path(__file__).resolve().parents[2]
 STATIC_DIR = APP_ROOT / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None = None) -> FastAPI:
+    """The app. `catalog` replaces the models configured in the environment (tests).
+
+    Raises `ModelConfigError` when the model configuration is wrong, before serving.
+    """
     settings = settings or Settings()
+    catalog = catalog or load_model_catalog()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await start_runtime(settings, metrics)
+        runtime = await start_runtime(settings, metrics, catalog)
         app.state.runtime = runtime
         try:
             yield
@@ -55,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth.router,
         auth.me_router,
         tokens.router,
+        models.router,
+        threads.router,
+        events.router,
         health.router,
         pages.router,
     ):

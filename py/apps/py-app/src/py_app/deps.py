@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from py_app.errors import ApiError
 from py_app.runtime import Runtime
 from py_core.accounts import authenticate_api_token, authenticate_session
+from py_core.chat import get_thread
 from py_core.context import Context
 from py_core.database import session_scope
-from py_core.database.models import User, UserSession
+from py_core.database.models import Thread, User, UserSession
 from py_core.errors import Unauthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -98,3 +99,11 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 def client_address(request: Request) -> str:
     """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
+
+
+async def get_owned_thread(thread_id: str, user: CurrentUser, ctx: ContextDep) -> Thread:
+    """The path's thread if the user owns it; 404 otherwise (the same for both)."""
+    return await get_thread(user.id, thread_id, ctx)
+
+
+OwnedThread = Annotated[Thread, Depends(get_owned_thread)]

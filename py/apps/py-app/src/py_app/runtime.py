@@ -1,13 +1,15 @@
 """What the app builds at start-up and tears down at shutdown, in one object.
 
 Handlers reach it through dependencies (`RuntimeDep`), never as a global, so a test
-can run several apps side by side, each with its own database and models.
+can run several apps side by side, each with its own database, bus and models.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,12 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from py_app.metrics import Metrics
 from py_app.ratelimit import RateLimiter, create_rate_limiter
 from py_app.settings import Settings
+from py_core.ai_ml import ChatEngine, ModelCatalog
+from py_core.chat import GenerationRunner, RunnerSettings
 from py_core.context import Context
 from py_core.database import create_engine, create_session_factory
 from py_core.database.base import is_sqlite
 from py_core.database.migrate import upgrade_async
+from py_core.events import (
+    BusSettings,
+    DomainConsumer,
+    Event,
+    EventPublisher,
+    MessageCompleted,
+    OutboxRelay,
+    create_event_publisher,
+)
 
 logger = logging.getLogger("py_app")
+
+READY_TIMEOUT = 3.0
+METRICS_GROUP = "py-app.metrics"
 
 
 @dataclass(kw_only=True)
@@ -31,48 +47,116 @@ class Runtime:
     """The database engine."""
     sessions: async_sessionmaker[AsyncSession]
     """Makes one session per request or job."""
+    publisher: EventPublisher
+    """The event bus: Redis Streams, or in-process."""
+    relay: OutboxRelay
+    """Publishes committed outbox rows to the bus."""
+    catalog: ModelCatalog
+    """The models offered."""
+    runner: GenerationRunner
+    """Writes the replies, in this process."""
     rate_limiter: RateLimiter
     """Counts sign-in and sign-up attempts."""
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics
     """This app's Prometheus registry."""
+    usage_consumer: DomainConsumer
+    """Counts tokens of finished replies (each reply on one instance only)."""
 
     def context(self, session: AsyncSession) -> Context:
         """The Context of one request's unit of work."""
-        return Context(db=session, logger=logging.getLogger("py_core"))
+        return Context(
+            db=session,
+            logger=logging.getLogger("py_core"),
+            models=self.catalog,
+            outbox_wake=self.relay.wake,
+        )
 
     async def check_ready(self) -> dict[str, str]:
-        """Each dependency's state, `ok` or what is wrong."""
-        checks: dict[str, str] = {}
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        return checks
+        """Each dependency's state: `ok`, or what is wrong."""
+        return {
+            "database": await _check(self._ping_database()),
+            "events": await _check(self.publisher.last_id("readyz")),
+        }
+
+    async def _ping_database(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
 
-async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
+async def _check(probe: Awaitable[object]) -> str:
+    try:
+        await asyncio.wait_for(probe, READY_TIMEOUT)
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return "ok"
+
+
+async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCatalog) -> Runtime:
     if is_sqlite(settings.database_url):
         # The embedded default migrates itself; PostgreSQL is migrated by `make migrate`,
         # so that many instances starting at once never race on a schema change.
         await upgrade_async(settings.database_url)
     engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    publisher = create_event_publisher(
+        settings.redis_url,
+        settings=BusSettings(
+            namespace=settings.events_namespace, thread_maxlen=settings.events_thread_maxlen
+        ),
+        logger=logging.getLogger("py_core.events"),
+    )
+    relay = OutboxRelay(sessions, publisher)
+    runner = GenerationRunner(
+        session_factory=sessions,
+        engine=ChatEngine(catalog),
+        publisher=publisher,
+        settings=RunnerSettings(max_concurrent=settings.max_concurrent_generations),
+    )
+    metrics.track_generations(lambda: runner.running, lambda: runner.queued)
+
+    async def count_tokens(event: Event) -> None:
+        if isinstance(event, MessageCompleted):
+            model = event.model_name or "unknown"
+            metrics.tokens.labels(model, "input").inc(event.usage.input_tokens)
+            metrics.tokens.labels(model, "output").inc(event.usage.output_tokens)
+
     runtime = Runtime(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
+        sessions=sessions,
+        publisher=publisher,
+        relay=relay,
+        catalog=catalog,
+        runner=runner,
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         metrics=metrics,
+        usage_consumer=DomainConsumer(publisher, group=METRICS_GROUP, handler=count_tokens),
     )
+    relay.start()
+    await runner.start()
+    runtime.usage_consumer.start()
     logger.info(
         "started",
-        extra={"database": engine.url.get_backend_name(), "redis": bool(settings.redis_url)},
+        extra={
+            "database": engine.url.get_backend_name(),
+            "events": "redis" if settings.redis_url else "in-process",
+            "models": ",".join(o.id for o in catalog.options),
+        },
     )
     return runtime
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    """Replies in flight finish (within the runner's grace) or are marked interrupted;
+    then the relay publishes what they wrote, and connections close."""
+    await runtime.runner.stop()
+    await runtime.usage_consumer.stop()
+    try:
+        await asyncio.wait_for(runtime.relay.relay_pending(), READY_TIMEOUT)
+    except Exception as exc:
+        logger.warning("outbox not drained at shutdown (the next start publishes it): %r", exc)
+    await runtime.relay.stop()
+    await runtime.publisher.close()
     await runtime.rate_limiter.close()
     await runtime.engine.dispose()
     logger.info("stopped")

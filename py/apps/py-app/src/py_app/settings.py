@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     """`LOG_FORMAT`: one JSON object per line, or readable text."""
 
+    events_namespace: str = "events"
+    """`EVENTS_NAMESPACE`: prefix of the event bus's keys (one per deployment)."""
+    events_thread_maxlen: int = Field(default=1_000, ge=10)
+    """`EVENTS_THREAD_MAXLEN`: events kept per thread for resuming streams."""
+    max_concurrent_generations: int = Field(default=4, ge=1)
+    """`MAX_CONCURRENT_GENERATIONS`: replies written at once by one process."""
+
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(days=self.session_lifetime_days)

@@ -7,7 +7,15 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from py_core.database.models import ApiToken, User
+from py_core.database.models import (
+    ApiToken,
+    Message,
+    MessageRole,
+    MessageStatus,
+    Thread,
+    ThreadStatus,
+    User,
+)
 
 T = TypeVar("T")
 
@@ -93,3 +101,108 @@ class PageOut(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
     """Pass it back to get the next page; null on the last page."""
+
+
+class ModelOut(BaseModel):
+    id: str
+    """What threads store and requests name (`model`)."""
+    display_name: str
+    provider: str
+    is_demo: bool
+    """True for the offline demo model, which is not a real AI."""
+    is_default: bool
+    """The model new threads use when none is named."""
+
+
+class ModelsOut(BaseModel):
+    items: list[ModelOut]
+    default: str
+
+
+class ThreadIn(Input):
+    title: str | None = Field(default=None, max_length=1000)
+    model: str | None = Field(default=None, max_length=200)
+    """A model id from `GET /api/v1/models`; the default model when absent."""
+    instructions: str | None = Field(default=None, max_length=100_000)
+
+
+class ThreadPatch(Input):
+    title: str | None = Field(default=None, max_length=1000)
+    archived: bool | None = None
+    model: str | None = Field(default=None, max_length=200)
+    instructions: str | None = Field(default=None, max_length=100_000)
+    """An empty string removes the instructions."""
+
+
+class ThreadOut(BaseModel):
+    id: str
+    title: str
+    model: str | None
+    instructions: str | None
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+
+    @classmethod
+    def of(cls, thread: Thread) -> ThreadOut:
+        return cls(
+            id=thread.id,
+            title=thread.title,
+            model=thread.model_id,
+            instructions=thread.instructions,
+            archived=thread.status is ThreadStatus.ARCHIVED,
+            created_at=thread.created_at,
+            updated_at=thread.updated_at,
+            last_activity_at=thread.last_activity_at,
+        )
+
+
+class MessageIn(Input):
+    content: str = Field(max_length=100_000)
+
+
+class UsageOut(BaseModel):
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+class MessageOut(BaseModel):
+    id: str
+    thread_id: str
+    role: MessageRole
+    status: MessageStatus
+    """`pending` and `streaming` replies grow; the others are final."""
+    text: str
+    """The text; for a streaming reply, the last checkpoint."""
+    model: str | None
+    """The model that wrote a reply."""
+    usage: UsageOut | None
+    error: str | None
+    """Why a reply failed, readable by its user."""
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        usage = None
+        if message.input_tokens is not None or message.output_tokens is not None:
+            usage = UsageOut(input_tokens=message.input_tokens, output_tokens=message.output_tokens)
+        return cls(
+            id=message.id,
+            thread_id=message.thread_id,
+            role=message.role,
+            status=message.status,
+            text=message.text,
+            model=message.model_name,
+            usage=usage,
+            error=message.error,
+            created_at=message.created_at,
+            completed_at=message.completed_at,
+        )
+
+
+class TurnOut(BaseModel):
+    user_message: MessageOut
+    assistant_message: MessageOut
+    """`pending`: its text arrives on `GET /api/v1/threads/{id}/events`."""

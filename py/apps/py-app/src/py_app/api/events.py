@@ -1,0 +1,90 @@
+"""`GET /api/v1/threads/{id}/events`: the thread's events as Server-Sent Events.
+
+Each event carries `id:` (its position on the thread's stream), `event:` (its type)
+and `data:` (its JSON). A client resumes with `Last-Event-ID` (EventSource sends it on
+reconnect) or `?last_event_id=`: it gets every event after that id, none twice. With
+neither, it first gets what the bus retains for the thread (so a client arriving mid-
+reply sees the text so far), then live events. If the id is older than what is
+retained, it gets a `resync` event (reload the messages from the API) and live events.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from py_app.deps import OwnedThread, RuntimeDep
+from py_app.runtime import Runtime
+from py_core.errors import InvalidInput
+from py_core.events import START, StreamTrimmed
+
+router = APIRouter(prefix="/api/v1/threads", tags=["events"])
+
+# Internal plumbing between processes; browsers have no use for it.
+HIDDEN_TYPES = frozenset({"message.cancel_requested"})
+_STREAM_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+
+
+@router.get(
+    "/{thread_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def thread_events(
+    thread: OwnedThread,
+    runtime: RuntimeDep,
+    last_event_id_header: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=64)
+    ] = None,
+    last_event_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> EventSourceResponse:
+    after = _position(last_event_id_header or last_event_id)
+    return EventSourceResponse(
+        _stream(runtime, thread.id, after),
+        ping=runtime.settings.sse_heartbeat_seconds,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _position(value: str | None) -> str:
+    if value is None or not value.strip():
+        return START
+    match = _STREAM_ID.match(value.strip())
+    if match is None:
+        raise InvalidInput("Last-Event-ID is not an event id.", field="last_event_id")
+    return f"{int(match[1])}-{int(match[2] or 0)}"
+
+
+async def _stream(runtime: Runtime, thread_id: str, after: str) -> AsyncIterator[ServerSentEvent]:
+    publisher = runtime.publisher
+    runtime.metrics.open_streams.inc()
+    try:
+        position = after
+        while True:
+            try:
+                async for entry in publisher.subscribe(thread_id, after=position):
+                    position = entry.stream_id
+                    event = entry.event
+                    if event.type in HIDDEN_TYPES:
+                        continue
+                    yield ServerSentEvent(
+                        id=entry.stream_id,
+                        event=event.type,
+                        data=event.model_dump_json(exclude={"owner_id"}),
+                    )
+                    if event.type == "thread.deleted":
+                        return
+            except StreamTrimmed:
+                position = await publisher.last_id(thread_id)
+                yield ServerSentEvent(
+                    id=position,
+                    event="resync",
+                    data=json.dumps({"thread_id": thread_id, "last_event_id": position}),
+                )
+    finally:
+        runtime.metrics.open_streams.dec()

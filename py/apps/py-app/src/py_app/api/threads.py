@@ -1,0 +1,173 @@
+"""Threads and their messages: CRUD, keyset pages, search, posting a turn, stopping it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from py_app.api.schemas import (
+    MessageIn,
+    MessageOut,
+    PageOut,
+    ThreadIn,
+    ThreadOut,
+    ThreadPatch,
+    TurnOut,
+)
+from py_app.deps import ContextDep, CurrentUser, OwnedThread, RuntimeDep, SessionDep
+from py_core.chat import (
+    CancelTurn,
+    CreateThread,
+    DeleteThread,
+    ListMessages,
+    ListThreads,
+    PostMessage,
+    SearchThreads,
+    UpdateThread,
+    cancel_turn,
+    create_thread,
+    delete_thread,
+    list_messages,
+    list_threads,
+    post_message,
+    search_threads,
+    update_thread,
+)
+from py_core.database.models import ThreadStatus
+
+logger = logging.getLogger("py_app")
+
+router = APIRouter(prefix="/api/v1/threads", tags=["threads"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+@router.get("")
+async def get_threads(
+    user: CurrentUser,
+    ctx: ContextDep,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    status: Literal["active", "archived"] | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search words")] = None,
+) -> PageOut[ThreadOut]:
+    """Most recently active first. With `q`, the threads whose title or messages
+    contain every word (one page, no cursor)."""
+    if q is not None:
+        found = await search_threads(SearchThreads(user_id=user.id, query=q, limit=limit), ctx)
+        return PageOut(items=[ThreadOut.of(t) for t in found], next_cursor=None)
+    page = await list_threads(
+        ListThreads(
+            user_id=user.id,
+            limit=limit,
+            cursor=cursor,
+            status=ThreadStatus(status) if status else None,
+        ),
+        ctx,
+    )
+    return PageOut(items=[ThreadOut.of(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("", status_code=201)
+async def post_thread(body: ThreadIn, user: CurrentUser, ctx: ContextDep) -> ThreadOut:
+    thread = await create_thread(
+        CreateThread(
+            user_id=user.id, title=body.title, model_id=body.model, instructions=body.instructions
+        ),
+        ctx,
+    )
+    return ThreadOut.of(thread)
+
+
+@router.get("/{thread_id}")
+async def get_thread(thread: OwnedThread) -> ThreadOut:
+    return ThreadOut.of(thread)
+
+
+@router.patch("/{thread_id}")
+async def patch_thread(
+    body: ThreadPatch, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
+) -> ThreadOut:
+    updated = await update_thread(
+        UpdateThread(
+            user_id=user.id,
+            thread_id=thread.id,
+            title=body.title,
+            model_id=body.model,
+            instructions=body.instructions,
+            archived=body.archived,
+        ),
+        ctx,
+    )
+    return ThreadOut.of(updated)
+
+
+@router.delete("/{thread_id}", status_code=204)
+async def remove_thread(thread: OwnedThread, user: CurrentUser, ctx: ContextDep) -> Response:
+    await delete_thread(DeleteThread(user_id=user.id, thread_id=thread.id), ctx)
+    return Response(status_code=204)
+
+
+@router.get("/{thread_id}/messages")
+async def get_messages(
+    thread: OwnedThread,
+    user: CurrentUser,
+    ctx: ContextDep,
+    limit: Limit = 50,
+    before: Annotated[str | None, Query(max_length=500)] = None,
+) -> PageOut[MessageOut]:
+    """The newest `limit` messages (before the cursor), oldest first; `next_cursor`
+    goes back in time."""
+    page = await list_messages(
+        ListMessages(user_id=user.id, thread_id=thread.id, limit=limit, before=before), ctx
+    )
+    return PageOut(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/{thread_id}/messages", status_code=202)
+async def post_thread_message(
+    body: MessageIn,
+    thread: OwnedThread,
+    user: CurrentUser,
+    ctx: ContextDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> TurnOut:
+    """Store the message and a pending reply, and answer at once; the reply streams
+    on the thread's events. 409 while the previous reply is unfinished."""
+    turn = await post_message(
+        PostMessage(user_id=user.id, thread_id=thread.id, content=body.content), ctx
+    )
+    # The runner reads the reply in its own transaction: commit first.
+    await session.commit()
+    try:
+        runtime.runner.submit(turn.assistant_message.id)
+    except RuntimeError:
+        # Shutting down: recovery marks the reply interrupted once its lease runs out.
+        logger.warning("reply not started: the app is stopping")
+    return TurnOut(
+        user_message=MessageOut.of(turn.user_message),
+        assistant_message=MessageOut.of(turn.assistant_message),
+    )
+
+
+@router.post("/{thread_id}/messages/{message_id}/cancel")
+async def cancel_message(
+    message_id: str,
+    thread: OwnedThread,
+    user: CurrentUser,
+    ctx: ContextDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> MessageOut:
+    """Stop a reply, wherever it is being written. A pending one is cancelled at once;
+    a streaming one ends `cancelled` with its partial text shortly after."""
+    message = await cancel_turn(
+        CancelTurn(user_id=user.id, thread_id=thread.id, message_id=message_id), ctx
+    )
+    await session.commit()
+    # The request reaches every process through the bus; this one need not wait for it.
+    runtime.runner.cancel_local(message.id)
+    return MessageOut.of(message)
