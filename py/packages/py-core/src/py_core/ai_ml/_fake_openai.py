@@ -1,0 +1,162 @@
+"""A scriptable OpenAI-compatible server, as a plain ASGI app, for tests of the real HTTP path.
+
+It answers `POST .../chat/completions` from a script: a reply (streamed in chunks with a
+final usage chunk, or as one JSON body), a tool call, or an error status, and records
+every request. Serve it with any ASGI server on a local port (the tests use uvicorn).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(kw_only=True)
+class Reply:
+    """Answer with text, in these chunks when streamed."""
+
+    chunks: list[str]
+    """The text, in the pieces the stream sends."""
+    prompt_tokens: int = 11
+    """Usage reported for the prompt."""
+    completion_tokens: int = 7
+    """Usage reported for the reply."""
+
+
+@dataclass(kw_only=True)
+class CallTool:
+    """Answer with a call to a tool."""
+
+    name: str
+    """The tool to call."""
+    arguments: str = "{}"
+    """Its JSON arguments."""
+
+
+@dataclass(kw_only=True)
+class Fail:
+    """Answer with an HTTP error."""
+
+    status: int
+    """The status code."""
+    body: dict[str, Any]
+    """The JSON error body."""
+
+
+Step = Reply | CallTool | Fail
+
+
+@dataclass(kw_only=True)
+class Received:
+    """One request the server got."""
+
+    body: dict[str, Any]
+    """The JSON body."""
+    authorization: str
+    """The Authorization header."""
+
+
+@dataclass(kw_only=True)
+class FakeOpenAI:
+    """The scriptable server; `base_url` is set once it listens."""
+
+    script: list[Step] = field(default_factory=list[Step])
+    """What to answer next, in order; a default reply when empty."""
+    received: list[Received] = field(default_factory=list[Received])
+    """Every request, in order."""
+    base_url: str = ""
+    """`http://127.0.0.1:<port>/v1`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        request = json.loads(body)
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.received.append(Received(body=request, authorization=headers.get("authorization", "")))
+        step = self.script.pop(0) if self.script else Reply(chunks=["Hello", " from", " HTTP."])
+        if isinstance(step, Fail):
+            # x-should-retry keeps the OpenAI SDK from retrying, so a test sees one failure.
+            await _respond(send, step.status, json.dumps(step.body).encode(), retry=False)
+        elif request.get("stream"):
+            await _stream(send, request, step)
+        else:
+            await _respond(send, 200, json.dumps(_completion(request, step)).encode())
+
+
+async def _respond(send: Send, status: int, body: bytes, *, retry: bool = True) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if not retry:
+        headers.append((b"x-should-retry", b"false"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _stream(send: Send, request: dict[str, Any], step: Reply | CallTool) -> None:
+    headers = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def event(data: dict[str, Any]) -> None:
+        chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, **data}
+        body = f"data: {json.dumps({'model': request['model'], **chunk})}\n\n".encode()
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+
+    if isinstance(step, Reply):
+        for index, text in enumerate(step.chunks):
+            delta: dict[str, Any] = {"content": text}
+            if index == 0:
+                delta["role"] = "assistant"
+            await event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        finish = "stop"
+    else:
+        function = {"name": step.name, "arguments": step.arguments}
+        call = {"index": 0, "id": "call_1", "type": "function", "function": function}
+        delta = {"role": "assistant", "tool_calls": [call]}
+        await event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        finish = "tool_calls"
+    await event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    if request.get("stream_options", {}).get("include_usage"):
+        await event({"choices": [], "usage": _usage(step)})
+    await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def _completion(request: dict[str, Any], step: Reply | CallTool) -> dict[str, Any]:
+    if isinstance(step, Reply):
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(step.chunks)}
+        finish = "stop"
+    else:
+        function = {"name": step.name, "arguments": step.arguments}
+        message = {"role": "assistant", "content": None}
+        message["tool_calls"] = [{"id": "call_1", "type": "function", "function": function}]
+        finish = "tool_calls"
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": request["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": _usage(step),
+    }
+
+
+def _usage(step: Reply | CallTool) -> dict[str, int]:
+    prompt, completion = (
+        (step.prompt_tokens, step.completion_tokens) if isinstance(step, Reply) else (9, 3)
+    )
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
