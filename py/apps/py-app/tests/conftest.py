@@ -13,11 +13,13 @@ import httpx
 import pytest
 
 from py_app.settings import Settings
+from py_core.ai_ml import ModelCatalog
 from py_core.database.utils import uuid7
 from py_core.testing import services
 from py_core.testing.databases import Backend
 
 from .harness import LiveApp, serve_settings
+from .scripted import scripted_catalog
 
 
 @pytest.fixture
@@ -44,14 +46,26 @@ def app_settings(
         "redis_url": redis_url,
         "redis_key_prefix": f"py-app-test:{uuid7().hex}:",
         "sse_heartbeat_seconds": 1.0,
+        "shutdown_grace_seconds": 1.0,
         **settings_overrides,
     }
     return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
-async def live_app(app_settings: Settings) -> AsyncIterator[LiveApp]:
-    async with serve_settings(app_settings) as live:
+def model_delay() -> float:
+    """Seconds between the scripted models' words; override to slow replies down."""
+    return 0.01
+
+
+@pytest.fixture
+def catalog(model_delay: float) -> ModelCatalog:
+    return scripted_catalog(model_delay)
+
+
+@pytest.fixture
+async def live_app(app_settings: Settings, catalog: ModelCatalog) -> AsyncIterator[LiveApp]:
+    async with serve_settings(app_settings, catalog=catalog) as live:
         yield live
 
 

@@ -7,8 +7,9 @@ disconnects behave as they do for a browser.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,14 @@ class LiveApp:
 @asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[LiveApp]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -98,3 +106,105 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     assert body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code, body
+
+
+@dataclass(kw_only=True)
+class SseEvent:
+    id: str | None
+    """The `id:` line."""
+    event: str
+    """The `event:` line (`message` when absent)."""
+    data: dict[str, Any]
+    """The `data:` JSON."""
+
+
+FINAL_TYPES = frozenset({"message.completed", "message.failed", "message.cancelled"})
+
+
+async def read_events(
+    client: httpx.AsyncClient,
+    thread_id: str,
+    *,
+    last_event_id: str | None = None,
+    via: str = "header",
+    stop: Callable[[SseEvent], bool] | None = None,
+    limit: int | None = None,
+    within: float = 20,
+    comments: list[str] | None = None,
+) -> list[SseEvent]:
+    """Read the thread's event stream until `stop(event)` is true or `limit` events came,
+    then disconnect. Comment lines (heartbeats) go to `comments` when given."""
+    headers: dict[str, str] = {}
+    params: dict[str, str] = {}
+    if last_event_id is not None:
+        if via == "header":
+            headers["Last-Event-ID"] = last_event_id
+        else:
+            params["last_event_id"] = last_event_id
+    events: list[SseEvent] = []
+    async with asyncio.timeout(within):
+        async with client.stream(
+            "GET", f"/api/v1/threads/{thread_id}/events", headers=headers, params=params
+        ) as response:
+            assert response.status_code == 200, await response.aread()
+            assert response.headers["content-type"].startswith("text/event-stream")
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    if comments is not None:
+                        comments.append(line)
+                    if stop is None and limit is None and comments:
+                        return events
+                    continue
+                if line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value[1:] if value.startswith(" ") else value
+                    continue
+                if "data" not in fields:
+                    fields = {}
+                    continue
+                event = SseEvent(
+                    id=fields.get("id"),
+                    event=fields.get("event", "message"),
+                    data=json.loads(fields["data"]),
+                )
+                fields = {}
+                events.append(event)
+                if (stop is not None and stop(event)) or (
+                    limit is not None and len(events) >= limit
+                ):
+                    return events
+    return events
+
+
+def reply_finished(message_id: str) -> Callable[[SseEvent], bool]:
+    return lambda e: e.event in FINAL_TYPES and e.data.get("message_id") == message_id
+
+
+async def wait_for_reply(
+    client: httpx.AsyncClient, thread_id: str, message_id: str, within: float = 20
+) -> dict[str, Any]:
+    """Poll the messages until the reply is final; returns it."""
+    async with asyncio.timeout(within):
+        while True:
+            response = await client.get(f"/api/v1/threads/{thread_id}/messages")
+            assert response.status_code == 200, response.text
+            for message in response.json()["items"]:
+                if message["id"] == message_id and message["status"] not in (
+                    "pending",
+                    "streaming",
+                ):
+                    return dict(message)
+            await asyncio.sleep(0.05)
+
+
+async def new_thread(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/threads", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def post(client: httpx.AsyncClient, thread_id: str, content: str) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/threads/{thread_id}/messages", json={"content": content})
+    assert response.status_code == 202, response.text
+    return dict(response.json())

@@ -110,7 +110,10 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         session_factory=sessions,
         engine=ChatEngine(catalog),
         publisher=publisher,
-        settings=RunnerSettings(max_concurrent=settings.max_concurrent_generations),
+        settings=RunnerSettings(
+            max_concurrent=settings.max_concurrent_generations,
+            shutdown_grace=settings.shutdown_grace_seconds,
+        ),
     )
     metrics.track_generations(lambda: runner.running, lambda: runner.queued)
 

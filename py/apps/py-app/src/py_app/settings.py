@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     """`EVENTS_THREAD_MAXLEN`: events kept per thread for resuming streams."""
     max_concurrent_generations: int = Field(default=4, ge=1)
     """`MAX_CONCURRENT_GENERATIONS`: replies written at once by one process."""
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    """`SHUTDOWN_GRACE_SECONDS`: on stop, replies in flight may finish within this time;
+    the rest are marked interrupted."""
 
     @property
     def session_lifetime(self) -> timedelta:

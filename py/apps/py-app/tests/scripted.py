@@ -1,0 +1,86 @@
+"""Deterministic models for the app's tests: pydantic-ai `FunctionModel`s, no network.
+
+`echo` answers "You said: <prompt>" followed by numbered filler words, one chunk per
+word with a pause, so a test can catch a reply mid-stream. A prompt containing
+`words=N` sets the number of filler words. `broken` fails after a few words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from py_core.ai_ml import CatalogEntry, ModelCatalog, ModelOption
+
+_WORDS = re.compile(r"words=(\d+)")
+
+
+def echo_reply(prompt: str) -> str:
+    match = _WORDS.search(prompt)
+    count = int(match[1]) if match else 20
+    return f"You said: {prompt}\n\n" + " ".join(f"word{i}" for i in range(count))
+
+
+def chunks(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def _prompt(messages: list[ModelMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                    return part.content
+    return ""
+
+
+def echo_model(delay: float) -> FunctionModel:
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        for chunk in chunks(echo_reply(_prompt(messages))):
+            await asyncio.sleep(delay)
+            yield chunk
+
+    def request(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        # Titles are generated with a plain request: short and recognisable.
+        return ModelResponse(parts=[TextPart("Echo chat")])
+
+    return FunctionModel(request, stream_function=stream, model_name="echo-1")
+
+
+def broken_model(delay: float) -> FunctionModel:
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        for chunk in ("Starting ", "to ", "answer "):
+            await asyncio.sleep(delay)
+            yield chunk
+        raise ConnectionError("provider connection reset")
+
+    def request(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise ConnectionError("provider connection reset")
+
+    return FunctionModel(request, stream_function=stream, model_name="broken-1")
+
+
+def scripted_catalog(delay: float = 0.01) -> ModelCatalog:
+    return ModelCatalog(
+        [
+            CatalogEntry(
+                option=ModelOption(id="echo", display_name="Echo", model_name="echo-1"),
+                model=echo_model(delay),
+            ),
+            CatalogEntry(
+                option=ModelOption(id="broken", display_name="Broken", model_name="broken-1"),
+                model=broken_model(delay),
+            ),
+        ],
+        default_id="echo",
+    )
