@@ -1,0 +1,137 @@
+"""The real HTTP path: configuration to OpenAIChatModel to a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from pydantic_ai.models import override_allow_model_requests
+
+from py_core.ai_ml import (
+    ChatEngine,
+    ChatError,
+    ModelCatalog,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnResult,
+    load_model_catalog,
+)
+from py_core.ai_ml.testing import CallTool, Fail, FakeOpenAI, Reply, run_turn
+
+KEY = "sk-local-test-key-42"
+
+
+@pytest.fixture(autouse=True)
+def allow_model_requests() -> Iterator[None]:
+    """Real model classes refuse to run in tests unless allowed; this server is local."""
+    with override_allow_model_requests(True):
+        yield
+
+
+def local_catalog(server: FakeOpenAI, **extra: object) -> ModelCatalog:
+    entry = {
+        "id": "local",
+        "provider": "openai-compatible",
+        "model": "qwen2.5-7b",
+        "base_url": server.base_url,
+        "api_key_env": "LOCAL_KEY",
+        **extra,
+    }
+    backup = {**entry, "id": "backup", "model": "backup-model", "fallback": []}
+    env = {"PY_APP_MODELS": json.dumps([entry, backup]), "LOCAL_KEY": KEY}
+    return load_model_catalog(env)
+
+
+async def test_a_streamed_turn_over_http(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [Reply(chunks=["Hel", "lo ", "there", "!"], prompt_tokens=21)]
+    engine = ChatEngine(local_catalog(openai_server))
+
+    items = await run_turn(engine, "local", "Hi")
+
+    assert [i.text for i in items if isinstance(i, TextDelta)] == ["Hel", "lo ", "there", "!"]
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert result.text == "Hello there!"
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (21, 7)
+    assert result.model_name == "qwen2.5-7b"
+    (request,) = openai_server.received
+    assert request.body["stream"] is True
+    assert request.body["stream_options"] == {"include_usage": True}
+    assert request.body["messages"][-1] == {"role": "user", "content": "Hi"}
+    assert request.authorization == f"Bearer {KEY}"
+
+
+async def test_a_tool_call_over_http(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [CallTool(name="current_datetime"), Reply(chunks=["It is noon."])]
+    engine = ChatEngine(local_catalog(openai_server))
+
+    items = await run_turn(engine, "local", "What time is it?")
+
+    assert isinstance(items[0], ToolCallStarted)
+    assert isinstance(items[1], ToolCallFinished)
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert result.text == "It is noon."
+    assert result.usage.requests == 2
+    second = openai_server.received[1].body["messages"]
+    assert second[-1]["role"] == "tool"
+    assert second[-1]["tool_call_id"] == "call_1"
+
+
+async def test_a_title_over_http_is_not_streamed(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [Reply(chunks=["Greetings ", "exchanged"])]
+    engine = ChatEngine(local_catalog(openai_server))
+
+    title = await engine.generate_title("local", "Hi", "Hello there!")
+
+    assert title == "Greetings exchanged"
+    assert not openai_server.received[0].body.get("stream")
+
+
+async def test_a_rate_limit_status_over_http(openai_server: FakeOpenAI) -> None:
+    body = {"error": {"message": "Slow down", "type": "requests", "code": "rate_limit_exceeded"}}
+    openai_server.script = [Fail(status=429, body=body)]
+    engine = ChatEngine(local_catalog(openai_server))
+
+    with pytest.raises(ChatError) as caught:
+        await run_turn(engine, "local", "Hi")
+
+    assert caught.value.kind == "rate_limited"
+    assert caught.value.status_code == 429
+
+
+async def test_a_rejected_key_over_http_never_shows_the_key(openai_server: FakeOpenAI) -> None:
+    body = {
+        "error": {
+            "message": f"Incorrect API key provided: {KEY}",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    }
+    openai_server.script = [Fail(status=401, body=body)]
+    engine = ChatEngine(local_catalog(openai_server))
+
+    with pytest.raises(ChatError) as caught:
+        await run_turn(engine, "local", "Hi")
+
+    assert caught.value.kind == "authentication_failed"
+    assert KEY not in str(caught.value)
+    assert KEY not in repr(caught.value)
+
+
+async def test_a_fallback_over_http(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [
+        Fail(status=503, body={"error": {"message": "overloaded"}}),
+        Reply(chunks=["Backup ", "answer."]),
+    ]
+    engine = ChatEngine(local_catalog(openai_server, fallback=["backup"]))
+
+    items = await run_turn(engine, "local", "Hi")
+
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert result.text == "Backup answer."
+    assert result.model_name == "backup-model"
+    assert [r.body["model"] for r in openai_server.received] == ["qwen2.5-7b", "backup-model"]
