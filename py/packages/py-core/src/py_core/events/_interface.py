@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from py_core.events._base import (
     START,
@@ -64,13 +64,14 @@ class EventPublisher(abc.ABC):
 
     async def subscribe(
         self, thread_id: str, *, after: str | None = None
-    ) -> AsyncIterator[StreamEntry]:
+    ) -> AsyncGenerator[StreamEntry, None]:
         """Entries of a thread's stream as they come, forever.
 
         `after=None` starts from now; `"0"` from everything retained; any other id
         strictly after it. Raises `StreamTrimmed` when entries the caller has not seen
         are gone (resync from the database then). Survives outages of the bus: it
-        retries with back-off and continues exactly where it stopped.
+        retries with back-off and continues exactly where it stopped. Close it
+        (`contextlib.aclosing`) to release its connection at once.
         """
         position = None if after is None else normalise_after(after)
         reconnect = Reconnect(
@@ -121,7 +122,7 @@ class EventPublisher(abc.ABC):
         """Release connections; wakes no one."""
 
 
-def has_gap(after: str, *, first: str | None, max_deleted: str) -> bool:
+def has_gap(after: str, *, first: str | None, last_trimmed: str | None) -> bool:
     """Whether a reader at `after` would miss entries, given what the stream retains.
 
     Entries are only ever dropped from the head (trimming), so a reader misses some
@@ -132,7 +133,7 @@ def has_gap(after: str, *, first: str | None, max_deleted: str) -> bool:
     position = parse_stream_id(after)
     if position == (0, 0):
         return False
-    deleted = parse_stream_id(max_deleted)
+    deleted = parse_stream_id(last_trimmed or START)
     if deleted > position:
         return True
     return first is not None and position < parse_stream_id(first) and position != deleted

@@ -82,7 +82,7 @@ class InProcessEventPublisher(EventPublisher):
         if has_gap(
             after,
             first=format_id(first) if first else None,
-            max_deleted=format_id(stream.max_deleted),
+            last_trimmed=format_id(stream.last_trimmed),
         ):
             raise StreamTrimmed(thread_id, after)
         entries = stream.after(parse_stream_id(after), count or self.settings.read_count)

@@ -29,7 +29,7 @@ class MemoryStream:
     """Entry events."""
     last: StreamIdPair = (0, 0)
     """The newest id ever generated, so ids keep increasing after trimming."""
-    max_deleted: StreamIdPair = (0, 0)
+    last_trimmed: StreamIdPair = (0, 0)
     """The newest id ever trimmed; a reader behind it has missed entries."""
     touched: float = field(default_factory=time.monotonic)
     """When the last entry was appended."""
@@ -43,7 +43,7 @@ class MemoryStream:
         self.ids.append(pair)
         self.events.append(event)
         while len(self.ids) > self.maxlen:
-            self.max_deleted = self.ids.popleft()
+            self.last_trimmed = self.ids.popleft()
             self.events.popleft()
         self.touched = time.monotonic()
         return format_id(pair)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,14 +32,23 @@ from py_core.events.types import Event, InvalidEvent, parse_event
 
 # One script per event, so the thread stream, its expiry, the domain stream and the
 # de-duplication key change together or not at all. A durable event already seen
-# returns its first stream id and appends nothing.
+# returns its first stream id and appends nothing. Redis does not record the ids it
+# trims (max-deleted-entry-id counts XDEL only), so the script keeps the newest
+# trimmed id itself: a reader behind it has missed entries.
 _PUBLISH = """
 if ARGV[4] == '1' then
   local seen = redis.call('GET', KEYS[3])
   if seen then return seen end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'event', ARGV[1])
+local maxlen = tonumber(ARGV[2])
+local length = redis.call('XLEN', KEYS[1])
+if length >= maxlen then
+  local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxlen + 1)
+  redis.call('SET', KEYS[4], doomed[#doomed][1])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'event', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
 if ARGV[4] == '1' then
   redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], '*', 'event', ARGV[1])
   redis.call('SET', KEYS[3], id, 'PX', ARGV[6])
@@ -51,15 +61,29 @@ CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 @contextmanager
 def unavailable_on_connection_error() -> Iterator[None]:
-    """Turn Redis's connection failures into `BusUnavailable`."""
+    """Turn Redis's connection failures into `BusUnavailable`, and re-raise a
+    cancellation that redis-py swallowed.
+
+    redis-py (8.x) can drop a `cancel()` that lands while it sends a command, or report
+    it as a closed connection; a loop that goes on after that never stops (an SSE
+    subscriber outliving its client). The task still counts the request, so ask it.
+    """
     try:
         yield
     except CONNECTION_ERRORS as exc:
+        _raise_if_cancelling()
         raise BusUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+    _raise_if_cancelling()
+
+
+def _raise_if_cancelling() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class RedisEventPublisher(EventPublisher):
-    """The bus on Redis (7.0 or newer: `max-deleted-entry-id` tells a reader of gaps)."""
+    """The bus on Redis (6.2 or newer)."""
 
     def __init__(
         self,
@@ -111,6 +135,7 @@ class RedisEventPublisher(EventPublisher):
                         self.keys.thread(event.thread_id),
                         self.keys.domain,
                         self.keys.seen(event.id),
+                        self.keys.trimmed(event.thread_id),
                     ],
                     args=[
                         event.model_dump_json(),
@@ -139,12 +164,13 @@ class RedisEventPublisher(EventPublisher):
         with unavailable_on_connection_error():
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.xinfo_stream(key)
+                pipe.get(self.keys.trimmed(thread_id))
                 pipe.xrange(
                     key,
                     min="-" if after == START else f"({after}",
                     count=count or self.settings.read_count,
                 )
-                info, entries = await pipe.execute(raise_on_error=False)
+                info, trimmed, entries = await pipe.execute(raise_on_error=False)
         if isinstance(info, ResponseError):  # no such key: never written, or expired
             if after != START:
                 raise StreamTrimmed(thread_id, after)
@@ -152,9 +178,7 @@ class RedisEventPublisher(EventPublisher):
         if isinstance(info, Exception):
             raise info
         first = info.get("first-entry")
-        if has_gap(
-            after, first=first[0] if first else None, max_deleted=info["max-deleted-entry-id"]
-        ):
+        if has_gap(after, first=first[0] if first else None, last_trimmed=trimmed or None):
             raise StreamTrimmed(thread_id, after)
         return self._parse(thread_id, entries)
 

@@ -22,6 +22,10 @@ class RedisKeys:
     def thread(self, thread_id: str) -> str:
         return f"{self.namespace}:thread:{thread_id}"
 
+    def trimmed(self, thread_id: str) -> str:
+        """The newest id trimmed from the thread's stream; expires with it."""
+        return f"{self.namespace}:thread:{thread_id}:trimmed"
+
     def seen(self, event_id: str) -> str:
         return f"{self.namespace}:seen:{event_id}"
 

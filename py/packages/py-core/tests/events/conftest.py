@@ -1,0 +1,86 @@
+"""Buses for the contract suite: every test runs on the in-process bus and on Redis,
+each in a namespace of its own that is deleted afterwards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any, Literal
+
+import pytest
+from redis.asyncio import Redis
+
+from py_core.database.utils import uuid7
+from py_core.events import (
+    BusSettings,
+    EventPublisher,
+    InProcessEventPublisher,
+    RedisEventPublisher,
+)
+from py_core.events.testing import MakeBus, TcpProxy, delete_namespace
+from py_core.testing import services
+
+BusKind = Literal["memory", "redis"]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bus_kind(request: pytest.FixtureRequest) -> BusKind:
+    kind: BusKind = request.param
+    if kind == "redis":
+        services.require("Redis", await services.redis_error())
+    return kind
+
+
+@pytest.fixture
+def bus_settings() -> BusSettings:
+    """Small and quick: short blocks and back-offs, so no test waits long."""
+    return BusSettings(
+        namespace=f"test:{uuid7().hex}",
+        read_block=0.5,
+        retry_initial=0.01,
+        retry_max=0.05,
+        publish_attempts=2,
+    )
+
+
+@pytest.fixture
+async def make_bus(bus_kind: BusKind, bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
+    buses: list[EventPublisher] = []
+    logger = logging.getLogger("test.events")
+
+    def make(url: str | None = None, **overrides: Any) -> EventPublisher:
+        settings = replace(bus_settings, **overrides)
+        bus: EventPublisher
+        if bus_kind == "memory":
+            bus = InProcessEventPublisher(settings=settings, logger=logger)
+        else:
+            bus = RedisEventPublisher(url or services.REDIS_URL, settings=settings, logger=logger)
+        buses.append(bus)
+        return bus
+
+    yield make
+    for bus in buses:
+        await bus.close()
+    if bus_kind == "redis":
+        client = Redis.from_url(services.REDIS_URL)
+        await delete_namespace(client, bus_settings.namespace)
+        await client.aclose()
+
+
+@pytest.fixture
+async def bus(make_bus: MakeBus) -> EventPublisher:
+    return make_bus()
+
+
+@pytest.fixture
+async def redis_proxy() -> AsyncIterator[TcpProxy]:
+    """A cuttable way to the test Redis."""
+    services.require("Redis", await services.redis_error())
+    client = Redis.from_url(services.REDIS_URL)
+    kwargs = client.connection_pool.connection_kwargs
+    await client.aclose()
+    proxy = TcpProxy(kwargs.get("host", "127.0.0.1"), int(kwargs.get("port", 6379)))
+    await proxy.restore()
+    yield proxy
+    await proxy.cut()
