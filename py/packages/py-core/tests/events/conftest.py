@@ -3,6 +3,7 @@ each in a namespace of its own that is deleted afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -46,26 +47,43 @@ def bus_settings() -> BusSettings:
 
 @pytest.fixture
 async def make_bus(bus_kind: BusKind, bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
+    """Buses of the test's kind, all in the test's namespace."""
+    async with _buses(bus_kind, bus_settings) as make:
+        yield make
+
+
+@pytest.fixture
+async def make_redis_bus(bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
+    """Redis buses only, for what only Redis can do (connections to cut, raw entries)."""
+    services.require("Redis", await services.redis_error())
+    async with _buses("redis", bus_settings) as make:
+        yield make
+
+
+@contextlib.asynccontextmanager
+async def _buses(kind: BusKind, bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
     buses: list[EventPublisher] = []
     logger = logging.getLogger("test.events")
 
     def make(url: str | None = None, **overrides: Any) -> EventPublisher:
         settings = replace(bus_settings, **overrides)
         bus: EventPublisher
-        if bus_kind == "memory":
+        if kind == "memory":
             bus = InProcessEventPublisher(settings=settings, logger=logger)
         else:
             bus = RedisEventPublisher(url or services.REDIS_URL, settings=settings, logger=logger)
         buses.append(bus)
         return bus
 
-    yield make
-    for bus in buses:
-        await bus.close()
-    if bus_kind == "redis":
-        client = Redis.from_url(services.REDIS_URL)
-        await delete_namespace(client, bus_settings.namespace)
-        await client.aclose()
+    try:
+        yield make
+    finally:
+        for bus in buses:
+            await bus.close()
+        if kind == "redis":
+            client = Redis.from_url(services.REDIS_URL)
+            await delete_namespace(client, bus_settings.namespace)
+            await client.aclose()
 
 
 @pytest.fixture
