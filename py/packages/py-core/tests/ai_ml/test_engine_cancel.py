@@ -101,3 +101,24 @@ async def test_a_finished_turn_ignores_a_late_cancel() -> None:
     assert isinstance(result, TurnResult)
     assert not result.cancelled
     assert result.text == "all of it"
+
+
+async def test_closing_the_stream_early_stops_the_model() -> None:
+    stopped = asyncio.Event()
+
+    async def endless(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        try:
+            while True:
+                yield "more "
+                await asyncio.sleep(0)
+        finally:
+            stopped.set()
+
+    engine = ChatEngine(catalog_of({"m": FunctionModel(stream_function=endless)}))
+    stream = engine.stream_turn(TurnRequest(model_id="m", user_text="go"))
+
+    first = await anext(stream)
+    await stream.aclose()  # e.g. the process shuts down mid-turn
+
+    assert isinstance(first, TextDelta)
+    assert stopped.is_set()

@@ -80,8 +80,8 @@ def _api_key(entry: ModelEntry, env: Mapping[str, str], *, setting: str) -> str 
     if not key:
         raise ModelConfigError(
             setting,
-            f"model {entry.id!r} needs a {entry.provider} key: set the environment variable "
-            f"{variable}",
+            f"model {entry.id!r} needs its {entry.provider} API key: "
+            f"set the environment variable {variable}",
         )
     return key
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -58,7 +58,7 @@ class ChatEngine:
 
     async def stream_turn(
         self, request: TurnRequest, *, cancel: asyncio.Event | None = None
-    ) -> AsyncIterator[StreamItem]:
+    ) -> AsyncGenerator[StreamItem, None]:
         """Stream one turn; the last item is a `TurnResult`.
 
         Setting `cancel` stops the model and ends the stream with a `TurnResult` whose
