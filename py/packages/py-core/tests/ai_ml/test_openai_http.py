@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -15,10 +16,12 @@ from py_core.ai_ml import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    TurnLimits,
+    TurnRequest,
     TurnResult,
     load_model_catalog,
 )
-from py_core.ai_ml.testing import CallTool, Fail, FakeOpenAI, Reply, run_turn
+from py_core.ai_ml.testing import CallTool, Fail, FakeOpenAI, Reply, Stall, run_turn
 
 KEY = "sk-local-test-key-42"
 
@@ -135,3 +138,38 @@ async def test_a_fallback_over_http(openai_server: FakeOpenAI) -> None:
     assert result.text == "Backup answer."
     assert result.model_name == "backup-model"
     assert [r.body["model"] for r in openai_server.received] == ["qwen2.5-7b", "backup-model"]
+
+
+async def test_cancelling_over_http_keeps_the_text_and_hangs_up(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [Stall(chunks=["Partial ", "answer"])]
+    engine = ChatEngine(local_catalog(openai_server))
+    cancel = asyncio.Event()
+
+    items = []
+    async for item in engine.stream_turn(
+        TurnRequest(model_id="local", user_text="Hi"), cancel=cancel
+    ):
+        items.append(item)
+        if isinstance(item, TextDelta) and item.text == "answer":
+            cancel.set()  # the stream is stalled: only the cancel can end it
+
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert result.cancelled
+    assert result.text == "Partial answer"
+    for _ in range(100):  # the server learns of the hang-up asynchronously
+        if openai_server.disconnects:
+            break
+        await asyncio.sleep(0.01)
+    assert openai_server.disconnects == 1
+
+
+async def test_no_first_token_over_http_is_timed_out(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [Stall()]
+    limits = TurnLimits(first_token_timeout=0.2)
+    engine = ChatEngine(local_catalog(openai_server, settings={"timeout": 30}), limits=limits)
+
+    with pytest.raises(ChatError) as caught:
+        await run_turn(engine, "local", "Hi")
+
+    assert caught.value.kind == "timed_out"

@@ -50,7 +50,15 @@ class Fail:
     """The JSON error body."""
 
 
-Step = Reply | CallTool | Fail
+@dataclass(kw_only=True)
+class Stall:
+    """Stream these chunks, then hold the response open until the client goes away."""
+
+    chunks: list[str] = field(default_factory=list[str])
+    """The text sent before stalling; none to stall before the first token."""
+
+
+Step = Reply | CallTool | Fail | Stall
 
 
 @dataclass(kw_only=True)
@@ -73,6 +81,8 @@ class FakeOpenAI:
     """Every request, in order."""
     base_url: str = ""
     """`http://127.0.0.1:<port>/v1`."""
+    disconnects: int = 0
+    """Stalled responses whose client hung up."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +100,11 @@ class FakeOpenAI:
         if isinstance(step, Fail):
             # x-should-retry keeps the OpenAI SDK from retrying, so a test sees one failure.
             await _respond(send, step.status, json.dumps(step.body).encode(), retry=False)
+        elif isinstance(step, Stall):
+            await _stream(send, request, Reply(chunks=step.chunks), end=False)
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self.disconnects += 1
         elif request.get("stream"):
             await _stream(send, request, step)
         else:
@@ -104,7 +119,9 @@ async def _respond(send: Send, status: int, body: bytes, *, retry: bool = True) 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _stream(send: Send, request: dict[str, Any], step: Reply | CallTool) -> None:
+async def _stream(
+    send: Send, request: dict[str, Any], step: Reply | CallTool, *, end: bool = True
+) -> None:
     headers = [(b"content-type", b"text/event-stream")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
 
@@ -126,6 +143,8 @@ async def _stream(send: Send, request: dict[str, Any], step: Reply | CallTool) -
         delta = {"role": "assistant", "tool_calls": [call]}
         await event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
         finish = "tool_calls"
+    if not end:
+        return
     await event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if request.get("stream_options", {}).get("include_usage"):
         await event({"choices": [], "usage": _usage(step)})

@@ -19,7 +19,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from py_core.ai_ml._fake_openai import CallTool, Fail, FakeOpenAI, Received, Reply
+from py_core.ai_ml._fake_openai import CallTool, Fail, FakeOpenAI, Received, Reply, Stall
 from py_core.ai_ml.engine import ChatEngine
 from py_core.ai_ml.providers import CatalogEntry, ModelCatalog, ModelOption
 from py_core.ai_ml.types import StreamItem, TurnRequest
@@ -30,6 +30,7 @@ __all__ = [
     "FakeOpenAI",
     "Received",
     "Reply",
+    "Stall",
     "catalog_of",
     "collect",
     "failing_model",
