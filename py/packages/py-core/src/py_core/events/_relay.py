@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.database.models import OutboxEvent
@@ -66,24 +66,23 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch; the number of rows published. Raises `BusUnavailable`."""
-        async with self._sessions() as session, session.begin():
-            rows = await self._take(session)
-            events: list[Event] = []
-            for row in list(rows):
-                try:
-                    events.append(parse_event(row.payload))
-                except InvalidEvent as exc:
-                    # From a newer release, most likely: leave it for a relay that knows it.
-                    self._logger.warning("outbox row %s left unpublished: %s", row.id, exc)
-                    rows.remove(row)
-            if not rows:
-                return 0
-            stream_ids = await self.publisher.publish_many(events)
-            now = utcnow()
-            for row, stream_id in zip(rows, stream_ids, strict=True):
-                row.published_at = now
-                row.stream_id = stream_id
-        return len(rows)
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # The row locks are held while publishing, so other relays skip these rows.
+                async with session.begin():
+                    events = await self._take(session, lock=True)
+                    if events:
+                        await self._mark(session, events, await self.publisher.publish_many(events))
+                return len(events)
+            # SQLite: one relay per file, and its write lock is not held while the bus is
+            # slow or down (every other writer would wait on it).
+            async with session.begin():
+                events = await self._take(session, lock=False)
+            if events:
+                stream_ids = await self.publisher.publish_many(events)
+                async with session.begin():
+                    await self._mark(session, events, stream_ids)
+            return len(events)
 
     async def relay_pending(self) -> int:
         """Publish until nothing committed is left; the number of rows published."""
@@ -92,17 +91,39 @@ class OutboxRelay:
             total += published
         return total
 
-    async def _take(self, session: AsyncSession) -> list[OutboxEvent]:
+    async def _take(self, session: AsyncSession, *, lock: bool) -> list[Event]:
         statement = (
             select(OutboxEvent)
             .where(OutboxEvent.published_at.is_(None))
             .order_by(OutboxEvent.id)
             .limit(self.settings.batch_size)
         )
-        if session.get_bind().dialect.name != "postgresql":
-            return list(await session.scalars(statement))
-        rows = list(await session.scalars(statement.with_for_update(skip_locked=True)))
-        return await _in_thread_order(session, rows)
+        if lock:
+            statement = statement.with_for_update(skip_locked=True)
+        rows = list(await session.scalars(statement))
+        if lock:
+            rows = await _in_thread_order(session, rows)
+        events: list[Event] = []
+        for row in rows:
+            try:
+                events.append(parse_event(row.payload))
+            except InvalidEvent as exc:
+                # From a newer release, most likely: leave it for a relay that knows it.
+                self._logger.warning("outbox row %s left unpublished: %s", row.id, exc)
+        return events
+
+    async def _mark(
+        self, session: AsyncSession, events: list[Event], stream_ids: list[str]
+    ) -> None:
+        now = utcnow()
+        # The row's id is the event's id.
+        await session.execute(
+            update(OutboxEvent),
+            [
+                {"id": event.id, "published_at": now, "stream_id": stream_id}
+                for event, stream_id in zip(events, stream_ids, strict=True)
+            ],
+        )
 
     async def prune(self, *, older_than: float | None = None) -> int:
         """Delete rows published more than `older_than` seconds ago; how many."""
