@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from pydantic_ai.models import override_allow_model_requests
@@ -33,6 +34,15 @@ def allow_model_requests() -> Iterator[None]:
         yield
 
 
+@asynccontextmanager
+async def local_engine(
+    server: FakeOpenAI, *, limits: TurnLimits | None = None, **extra: object
+) -> AsyncIterator[ChatEngine]:
+    """An engine on the local server, its HTTP clients closed afterwards as the app does."""
+    async with local_catalog(server, **extra) as catalog:
+        yield ChatEngine(catalog, limits=limits)
+
+
 def local_catalog(server: FakeOpenAI, **extra: object) -> ModelCatalog:
     entry = {
         "id": "local",
@@ -49,9 +59,8 @@ def local_catalog(server: FakeOpenAI, **extra: object) -> ModelCatalog:
 
 async def test_a_streamed_turn_over_http(openai_server: FakeOpenAI) -> None:
     openai_server.script = [Reply(chunks=["Hel", "lo ", "there", "!"], prompt_tokens=21)]
-    engine = ChatEngine(local_catalog(openai_server))
-
-    items = await run_turn(engine, "local", "Hi")
+    async with local_engine(openai_server) as engine:
+        items = await run_turn(engine, "local", "Hi")
 
     assert [i.text for i in items if isinstance(i, TextDelta)] == ["Hel", "lo ", "there", "!"]
     result = items[-1]
@@ -68,9 +77,8 @@ async def test_a_streamed_turn_over_http(openai_server: FakeOpenAI) -> None:
 
 async def test_a_tool_call_over_http(openai_server: FakeOpenAI) -> None:
     openai_server.script = [CallTool(name="current_datetime"), Reply(chunks=["It is noon."])]
-    engine = ChatEngine(local_catalog(openai_server))
-
-    items = await run_turn(engine, "local", "What time is it?")
+    async with local_engine(openai_server) as engine:
+        items = await run_turn(engine, "local", "What time is it?")
 
     assert isinstance(items[0], ToolCallStarted)
     assert isinstance(items[1], ToolCallFinished)
@@ -85,9 +93,8 @@ async def test_a_tool_call_over_http(openai_server: FakeOpenAI) -> None:
 
 async def test_a_title_over_http_is_not_streamed(openai_server: FakeOpenAI) -> None:
     openai_server.script = [Reply(chunks=["Greetings ", "exchanged"])]
-    engine = ChatEngine(local_catalog(openai_server))
-
-    title = await engine.generate_title("local", "Hi", "Hello there!")
+    async with local_engine(openai_server) as engine:
+        title = await engine.generate_title("local", "Hi", "Hello there!")
 
     assert title == "Greetings exchanged"
     assert not openai_server.received[0].body.get("stream")
@@ -96,10 +103,9 @@ async def test_a_title_over_http_is_not_streamed(openai_server: FakeOpenAI) -> N
 async def test_a_rate_limit_status_over_http(openai_server: FakeOpenAI) -> None:
     body = {"error": {"message": "Slow down", "type": "requests", "code": "rate_limit_exceeded"}}
     openai_server.script = [Fail(status=429, body=body)]
-    engine = ChatEngine(local_catalog(openai_server))
-
-    with pytest.raises(ChatError) as caught:
-        await run_turn(engine, "local", "Hi")
+    async with local_engine(openai_server) as engine:
+        with pytest.raises(ChatError) as caught:
+            await run_turn(engine, "local", "Hi")
 
     assert caught.value.kind == "rate_limited"
     assert caught.value.status_code == 429
@@ -114,10 +120,9 @@ async def test_a_rejected_key_over_http_never_shows_the_key(openai_server: FakeO
         }
     }
     openai_server.script = [Fail(status=401, body=body)]
-    engine = ChatEngine(local_catalog(openai_server))
-
-    with pytest.raises(ChatError) as caught:
-        await run_turn(engine, "local", "Hi")
+    async with local_engine(openai_server) as engine:
+        with pytest.raises(ChatError) as caught:
+            await run_turn(engine, "local", "Hi")
 
     assert caught.value.kind == "authentication_failed"
     assert KEY not in str(caught.value)
@@ -129,9 +134,8 @@ async def test_a_fallback_over_http(openai_server: FakeOpenAI) -> None:
         Fail(status=503, body={"error": {"message": "overloaded"}}),
         Reply(chunks=["Backup ", "answer."]),
     ]
-    engine = ChatEngine(local_catalog(openai_server, fallback=["backup"]))
-
-    items = await run_turn(engine, "local", "Hi")
+    async with local_engine(openai_server, fallback=["backup"]) as engine:
+        items = await run_turn(engine, "local", "Hi")
 
     result = items[-1]
     assert isinstance(result, TurnResult)
@@ -142,16 +146,15 @@ async def test_a_fallback_over_http(openai_server: FakeOpenAI) -> None:
 
 async def test_cancelling_over_http_keeps_the_text_and_hangs_up(openai_server: FakeOpenAI) -> None:
     openai_server.script = [Stall(chunks=["Partial ", "answer"])]
-    engine = ChatEngine(local_catalog(openai_server))
     cancel = asyncio.Event()
+    request = TurnRequest(model_id="local", user_text="Hi")
 
     items = []
-    async for item in engine.stream_turn(
-        TurnRequest(model_id="local", user_text="Hi"), cancel=cancel
-    ):
-        items.append(item)
-        if isinstance(item, TextDelta) and item.text == "answer":
-            cancel.set()  # the stream is stalled: only the cancel can end it
+    async with local_engine(openai_server) as engine:
+        async for item in engine.stream_turn(request, cancel=cancel):
+            items.append(item)
+            if isinstance(item, TextDelta) and item.text == "answer":
+                cancel.set()  # the stream is stalled: only the cancel can end it
 
     result = items[-1]
     assert isinstance(result, TurnResult)
@@ -167,9 +170,8 @@ async def test_cancelling_over_http_keeps_the_text_and_hangs_up(openai_server: F
 async def test_no_first_token_over_http_is_timed_out(openai_server: FakeOpenAI) -> None:
     openai_server.script = [Stall()]
     limits = TurnLimits(first_token_timeout=0.2)
-    engine = ChatEngine(local_catalog(openai_server, settings={"timeout": 30}), limits=limits)
-
-    with pytest.raises(ChatError) as caught:
-        await run_turn(engine, "local", "Hi")
+    async with local_engine(openai_server, settings={"timeout": 30}, limits=limits) as engine:
+        with pytest.raises(ChatError) as caught:
+            await run_turn(engine, "local", "Hi")
 
     assert caught.value.kind == "timed_out"

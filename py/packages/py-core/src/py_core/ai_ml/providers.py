@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Literal
 
 from pydantic_ai.models import Model
@@ -88,7 +90,11 @@ class UnknownModel(InvalidInput):
 
 
 class ModelCatalog:
-    """The offered models. Build it with `load_model_catalog`, or directly in tests."""
+    """The offered models. Build it with `load_model_catalog`, or directly in tests.
+
+    Use it as an async context manager for the life of the app (`async with catalog:`)
+    so that the providers' HTTP clients are closed on exit.
+    """
 
     def __init__(self, entries: Sequence[CatalogEntry], *, default_id: str | None = None) -> None:
         if not entries:
@@ -101,6 +107,24 @@ class ModelCatalog:
                 self.get(fallback_id)
         self._default_id = default_id or entries[0].option.id
         self.get(self._default_id)
+        self._exit_stack: AsyncExitStack | None = None
+
+    async def __aenter__(self) -> ModelCatalog:
+        async with AsyncExitStack() as stack:
+            for entry in self._entries.values():
+                await stack.enter_async_context(entry.model)
+            self._exit_stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stack, self._exit_stack = self._exit_stack, None
+        if stack is not None:
+            await stack.aclose()
 
     @classmethod
     def demo(cls, *, delay: float = 0.03) -> ModelCatalog:
