@@ -13,8 +13,10 @@ from py_core.events import (
     START,
     Event,
     EventPublisher,
+    InProcessEventPublisher,
     MessageCompleted,
     MessageDelta,
+    RedisEventPublisher,
     StreamEntry,
     StreamTrimmed,
     ThreadCreated,
@@ -164,3 +166,18 @@ async def test_a_republished_durable_event_appears_once(bus: EventPublisher) -> 
     assert [entry.event for entry in await bus.read(thread, after=START)] == [event]
     deliveries = await bus.read_group("dedupe", "c1")
     assert [d.event for d in deliveries] == [event]
+
+
+async def test_quiet_threads_leave_nothing_behind(make_bus: MakeBus) -> None:
+    bus = make_bus(thread_ttl=0.05, thread_maxlen=2)
+    threads = [uuid7_str() for _ in range(20)]
+    await bus.publish_many([e for thread in threads for e in deltas(thread, 3)])
+    async with asyncio.timeout(10):
+        while any([await bus.last_id(thread) != START for thread in threads]):
+            await asyncio.sleep(0.02)
+    if isinstance(bus, InProcessEventPublisher):
+        assert bus.stream_count() == 0
+    else:
+        assert isinstance(bus, RedisEventPublisher)
+        left = [key async for key in bus.client.scan_iter(match=f"{bus.keys.namespace}:thread:*")]
+        assert left == []

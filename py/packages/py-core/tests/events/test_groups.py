@@ -138,3 +138,15 @@ async def test_domain_consumer_runs_in_the_background(bus: EventPublisher) -> No
     finally:
         await consumer.stop()
     assert got == events
+
+
+async def test_the_domain_and_dead_letter_streams_are_capped(make_bus: MakeBus) -> None:
+    bus = make_bus(domain_maxlen=3, dead_letter_maxlen=2, claim_idle=0, max_deliveries=1)
+    events = completed(5)
+    await bus.publish_many(events)
+    delivered = await bus.read_group("g", "c1")
+    assert [d.event for d in delivered] == events[2:]
+    assert await bus.read_group("g", "c1") == []  # each delivered once: all buried now
+    assert [letter.original_id for letter in await bus.dead_letters()] == [
+        d.stream_id for d in delivered[1:]
+    ]

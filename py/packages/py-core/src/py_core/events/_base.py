@@ -25,8 +25,9 @@ class BusSettings:
     """Entries kept on the durable domain stream (consumer groups read it)."""
     dead_letter_maxlen: int = 10_000
     """Entries kept on the dead-letter stream."""
-    dedupe_ttl: float = 86_400.0
-    """Seconds a durable event's id is remembered, so a re-publication is dropped."""
+    dedupe_ttl: float = 3_600.0
+    """Seconds a durable event's id is remembered, so a re-publication is dropped. A relay
+    re-publishes within seconds of a crash; an outage delays the first publication only."""
     claim_idle: float = 60.0
     """Seconds a delivered, unacknowledged entry waits before another consumer claims it."""
     max_deliveries: int = 5

@@ -120,6 +120,9 @@ class InProcessEventPublisher(EventPublisher):
             if now - stream.touched < self.settings.thread_ttl:
                 break
             del self._threads[thread_id]
+        # Bounded by count too, so a burst cannot grow memory for a whole `dedupe_ttl`.
+        while len(self._seen) > self.settings.domain_maxlen:
+            self._seen.popitem(last=False)
         while self._seen:
             event_id, (expires, _) = next(iter(self._seen.items()))
             if expires > now:
