@@ -122,3 +122,32 @@ async def test_an_unknown_model_is_refused() -> None:
 
     assert caught.value.field == "model"
     assert "'nope'" in caught.value.message
+
+
+async def test_text_before_and_after_a_tool_call_forms_one_reply() -> None:
+    async def stream(
+        messages: list[ModelMessage], info: AgentInfo
+    ) -> AsyncIterator[str | DeltaToolCalls]:
+        if not any(isinstance(p, ToolReturnPart) for p in messages[-1].parts):
+            yield "Let me check."
+            yield {1: DeltaToolCall(name="current_datetime", json_args="{}", tool_call_id="t1")}
+            return
+        yield "It is Saturday."
+
+    engine = ChatEngine(catalog_of({"m": FunctionModel(stream_function=stream)}))
+
+    items = await collect(engine.stream_turn(TurnRequest(model_id="m", user_text="Time?")))
+
+    kinds = [type(item).__name__ for item in items]
+    assert kinds == [
+        "TextDelta",
+        "ToolCallStarted",
+        "ToolCallFinished",
+        "TextDelta",  # the paragraph break between the two responses
+        "TextDelta",
+        "TurnResult",
+    ]
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert result.text == "Let me check.\n\nIt is Saturday."
+    assert "".join(i.text for i in items if isinstance(i, TextDelta)) == result.text
