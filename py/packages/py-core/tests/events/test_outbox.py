@@ -204,3 +204,19 @@ async def test_concurrent_relays_publish_each_row_once_in_thread_order(
     assert published == 120
     for thread in threads:
         assert await stream(bus, thread) == expected[thread]
+
+
+async def test_the_wake_comes_after_a_commit_with_events_only(sessions: Sessions) -> None:
+    wakes: list[None] = []
+    thread = uuid7_str()
+    async with sessions() as session:
+        ctx = Context(db=session, outbox_wake=lambda: wakes.append(None))
+        ctx.events.add(updates(thread, 1)[0])
+        await session.rollback()
+        assert wakes == []
+        ctx.events.add_all(updates(thread, 2))
+        await session.commit()
+        assert len(wakes) == 1
+        await session.commit()  # nothing written: no wake
+        assert len(wakes) == 1
+    assert await unpublished(sessions) == 2
