@@ -19,6 +19,8 @@ from py_core.events._base import (
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event
 
+__all__ = ["START", "EventPublisher", "has_gap"]
+
 
 class EventPublisher(abc.ABC):
     """Publishes events to per-thread streams and the durable domain stream, and reads them.
@@ -137,6 +139,3 @@ def has_gap(after: str, *, first: str | None, last_trimmed: str | None) -> bool:
     if deleted > position:
         return True
     return first is not None and position < parse_stream_id(first) and position != deleted
-
-
-__all__ = ["START", "EventPublisher", "has_gap"]
