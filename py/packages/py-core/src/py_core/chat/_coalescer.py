@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable
 
 
 class DeltaCoalescer:
-    """Buffers text and hands it to `publish(seq, text)` in order, never concurrently."""
+    """Buffers text and hands it to `publish(seq, text)` in order.
+
+    One task (the ticker) does all the publishing, so deltas can never overtake each
+    other and no lock is needed; `add` only appends and, past `max_chars`, wakes it.
+    """
 
     def __init__(
         self,
@@ -28,47 +32,47 @@ class DeltaCoalescer:
         self._buffer: list[str] = []
         self._size = 0
         self._seq = 0
-        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._closing = False
         self._ticker: asyncio.Task[None] | None = None
-        self.published = ""
-        """Everything handed to `publish` so far, joined."""
 
     async def __aenter__(self) -> DeltaCoalescer:
         self._ticker = asyncio.create_task(self._tick(), name="delta-coalescer")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Not cancelled: the ticker publishes what is left and returns, so the last
+        # delta is never cut off half-sent.
+        self._closing = True
+        self._wake.set()
         if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        await self.flush()
+            await self._ticker
 
-    async def add(self, text: str) -> None:
+    def add(self, text: str) -> None:
         if not text:
             return
         self._buffer.append(text)
         self._size += len(text)
         if self._size >= self._max_chars:
-            await self.flush()
-
-    async def flush(self) -> None:
-        async with self._lock:
-            if not self._buffer:
-                return
-            text = "".join(self._buffer)
-            self._buffer.clear()
-            self._size = 0
-            seq = self._seq
-            self._seq += 1
-            # Counted before the await: if publishing fails, the text is still part of
-            # the reply (it is in the final event and the database).
-            self.published += text
-            await self._publish(seq, text)
+            self._wake.set()
 
     async def _tick(self) -> None:
         # A timer rather than a check on each delta, so text is not held back when
         # the model pauses (a tool call, a slow provider).
         while True:
-            await asyncio.sleep(self._interval)
-            await self.flush()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            await self._flush()
+            if self._closing:
+                return
+
+    async def _flush(self) -> None:
+        if not self._buffer:
+            return
+        text = "".join(self._buffer)
+        self._buffer.clear()
+        self._size = 0
+        seq = self._seq
+        self._seq += 1
+        await self._publish(seq, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +39,7 @@ async def finish(
     outcome: Outcome,
     *,
     logger: logging.Logger,
+    wake: Callable[[], None] | None = None,
 ) -> Message | None:
     """Write the outcome unless the reply already ended (e.g. recovery got there first)."""
     async with session_scope(factory) as db:
@@ -47,7 +49,9 @@ async def finish(
         thread = await db.get_one(Thread, message.thread_id)
         apply_outcome(message, outcome)
         thread.last_activity_at = utcnow()
-        Context(db=db, logger=logger).events.add(outcome_event(message, thread.owner_id))
+        Context(db=db, logger=logger, outbox_wake=wake).events.add(
+            outcome_event(message, thread.owner_id)
+        )
     return message
 
 

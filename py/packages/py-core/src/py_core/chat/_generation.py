@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,6 +59,7 @@ class Generation:
     publisher: EventPublisher
     settings: RunnerSettings
     logger: logging.Logger
+    outbox_wake: Callable[[], None] | None = None
 
     async def start(self, message_id: str) -> Turn | None:
         """Mark the reply `streaming` and read its inputs; None if it no longer waits."""
@@ -144,7 +145,8 @@ class Generation:
             if thread is None or thread.title != DEFAULT_TITLE:
                 return
             thread.title = title[:MAX_TITLE]
-            Context(db=db, logger=self.logger).events.add(ThreadUpdated.of(thread))
+            ctx = Context(db=db, logger=self.logger, outbox_wake=self.outbox_wake)
+            ctx.events.add(ThreadUpdated.of(thread))
 
     async def _stream(self, turn: Turn, cancel: asyncio.Event, parts: list[str]) -> TurnResult:
         result: TurnResult | None = None
@@ -157,7 +159,7 @@ class Generation:
             async for item in self.engine.stream_turn(turn.request, cancel=cancel):
                 if isinstance(item, TextDelta):
                     parts.append(item.text)
-                    await coalescer.add(item.text)
+                    coalescer.add(item.text)
                 elif isinstance(item, TurnResult):
                     result = item
         if result is None:
@@ -208,7 +210,9 @@ class Generation:
             self.logger.warning("checkpoint failed: %r", exc)
 
     async def _finish(self, turn: Turn, outcome: Outcome) -> Message | None:
-        return await finish(self.factory, turn.message_id, outcome, logger=self.logger)
+        return await finish(
+            self.factory, turn.message_id, outcome, logger=self.logger, wake=self.outbox_wake
+        )
 
     def _model_id(self, model_id: str | None) -> str:
         """The thread's model, or the default one if it is no longer configured."""

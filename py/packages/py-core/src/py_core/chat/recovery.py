@@ -8,7 +8,7 @@ reason "interrupted" and publishes that through the outbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -42,6 +42,7 @@ async def recover_expired(
     *,
     logger: logging.Logger,
     now: datetime | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> list[str]:
     """Mark every unfinished reply whose lease ran out as interrupted; return their ids.
 
@@ -50,14 +51,17 @@ async def recover_expired(
     """
     recovered: list[str] = []
     while True:
-        batch = await _recover_batch(factory, logger, now or utcnow())
+        batch = await _recover_batch(factory, logger, now or utcnow(), wake)
         recovered += batch
         if len(batch) < _BATCH:
             return recovered
 
 
 async def _recover_batch(
-    factory: async_sessionmaker[AsyncSession], logger: logging.Logger, now: datetime
+    factory: async_sessionmaker[AsyncSession],
+    logger: logging.Logger,
+    now: datetime,
+    wake: Callable[[], None] | None,
 ) -> list[str]:
     async with session_scope(factory) as db:
         rows = list(
@@ -73,7 +77,7 @@ async def _recover_batch(
                 .with_for_update(of=Message, skip_locked=True)
             )
         )
-        ctx = Context(db=db, logger=logger)
+        ctx = Context(db=db, logger=logger, outbox_wake=wake)
         for message, owner_id in rows:
             apply_outcome(
                 message, Outcome(status=MessageStatus.FAILED, text=message.text, error=INTERRUPTED)

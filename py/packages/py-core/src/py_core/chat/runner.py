@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,7 +41,9 @@ class GenerationRunner:
         publisher: EventPublisher,
         settings: RunnerSettings | None = None,
         logger: logging.Logger | None = None,
+        outbox_wake: Callable[[], None] | None = None,
     ) -> None:
+        """`outbox_wake` is `OutboxRelay.wake`: final events go out right after commit."""
         self.settings = settings or RunnerSettings()
         self._logger = logger or logging.getLogger("py_core.chat.runner")
         self._factory = session_factory
@@ -51,7 +54,9 @@ class GenerationRunner:
             publisher=publisher,
             settings=self.settings,
             logger=self._logger,
+            outbox_wake=outbox_wake,
         )
+        self._wake = outbox_wake
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._accepted: set[str] = set()
         self._running: dict[str, asyncio.Event] = {}
@@ -71,7 +76,7 @@ class GenerationRunner:
         return len(self._accepted) - len(self._running)
 
     async def start(self) -> None:
-        await recover_expired(self._factory, logger=self._logger)
+        await recover_expired(self._factory, logger=self._logger, wake=self._wake)
         self._tasks = [
             asyncio.create_task(self._worker(), name=f"generation-worker-{i}")
             for i in range(self.settings.max_concurrent)
@@ -106,7 +111,7 @@ class GenerationRunner:
         waiting = self._accepted - set(self._running)
         for message_id in waiting:
             outcome = Outcome(status=MessageStatus.FAILED, text="", error=INTERRUPTED)
-            await finish(self._factory, message_id, outcome, logger=self._logger)
+            await finish(self._factory, message_id, outcome, logger=self._logger, wake=self._wake)
         self._accepted.clear()
 
     async def _worker(self) -> None:
@@ -167,6 +172,6 @@ class GenerationRunner:
                 await renew_leases(self._factory, set(self._accepted), duration)
                 if loop.time() >= next_recovery:
                     next_recovery = loop.time() + self.settings.recovery_interval
-                    await recover_expired(self._factory, logger=self._logger)
+                    await recover_expired(self._factory, logger=self._logger, wake=self._wake)
             except Exception:
                 self._logger.exception("lease upkeep failed; retrying")
