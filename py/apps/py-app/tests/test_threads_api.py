@@ -222,7 +222,7 @@ async def test_another_users_threads_and_messages_are_404(
     response = await other_client.post(f"/api/v1/threads/{own['id']}/messages/{reply_id}/cancel")
     assert_error(response, 404)
     # And Ada still has everything.
-    assert (await client.get(base)).json()["title"] == thread["title"]
+    assert (await client.get(base)).status_code == 200
     assert len((await client.get(f"{base}/messages")).json()["items"]) == 2
 
 
