@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -10,7 +11,14 @@ import pytest
 from redis.asyncio import Redis
 
 from py_core.database.utils import uuid7_str
-from py_core.events import BusUnavailable, MessageCompleted, MessageDelta, RedisEventPublisher
+from py_core.events import (
+    BusUnavailable,
+    DomainConsumer,
+    Event,
+    MessageCompleted,
+    MessageDelta,
+    RedisEventPublisher,
+)
 from py_core.events.testing import MakeBus, TcpProxy, take
 
 
@@ -77,3 +85,27 @@ async def test_an_entry_this_release_cannot_read(make_redis_bus: MakeBus) -> Non
     assert [d.event for d in await bus.read_group("g", "c1")] == [known]
     (letter,) = await bus.dead_letters()
     assert (letter.reason, letter.payload) == ("unparseable", future)
+
+
+async def test_a_consumer_survives_a_lost_connection(
+    make_redis_bus: MakeBus, redis_proxy: TcpProxy
+) -> None:
+    direct, through_proxy = make_redis_bus(), make_redis_bus(redis_proxy.url)
+    handled: asyncio.Queue[Event] = asyncio.Queue()
+    consumer = DomainConsumer(through_proxy, group="g", handler=handled.put)
+    events: list[Event] = [
+        MessageCompleted(owner_id="u1", thread_id=uuid7_str(), message_id="m", text=str(i))
+        for i in range(3)
+    ]
+    consumer.start()
+    try:
+        await direct.publish(events[0])
+        async with asyncio.timeout(10):
+            assert await handled.get() == events[0]
+        await redis_proxy.cut()
+        await direct.publish_many(events[1:])
+        await redis_proxy.restore()
+        async with asyncio.timeout(10):
+            assert [await handled.get(), await handled.get()] == events[1:]
+    finally:
+        await consumer.stop()
