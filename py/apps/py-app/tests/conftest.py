@@ -80,3 +80,12 @@ async def other_client(live_app: LiveApp) -> AsyncIterator[httpx.AsyncClient]:
     """A second browser, for another user."""
     async with live_app.client() as client:
         yield client
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item, so fixtures can tell a failure
+    (the browser fixture takes a screenshot then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -22,7 +22,7 @@ from py_app.middleware import (
     SecurityHeadersMiddleware,
 )
 from py_app.pages import routes as pages
-from py_app.pages.templating import SignInRequired, sign_in_redirect
+from py_app.pages.templating import SignInRequired, html_error_page, sign_in_redirect
 from py_app.runtime import start_runtime, stop_runtime
 from py_app.settings import Settings
 from py_core.ai_ml import ModelCatalog, load_model_catalog
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.html_error_page = html_error_page
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     for router in (
         auth.router,

@@ -7,11 +7,12 @@ Domain errors carry their code and a user-safe message; validation errors become
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from py_core.errors import (
@@ -90,10 +91,24 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+HtmlErrorPage = Callable[[Request, int, str], Response]
+"""Renders an error for a page (not an API) request: request, status, message."""
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/static/")) and (
+        "text/html" in request.headers.get("accept", "")
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    status = status_of(exc)
+    html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    if html_page is not None and _wants_html(request):
+        return html_page(request, status, exc.message)
     field = exc.field if isinstance(exc, InvalidInput) else None
-    return error_response(status_of(exc), exc.code, exc.message, field=field)
+    return error_response(status, exc.code, exc.message, field=field)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -115,12 +130,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", message, field=field)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODE_BY_STATUS.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else "The request failed."
     if exc.status_code == 404:
         message = "Not found."
+    html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    if html_page is not None and _wants_html(request):
+        return html_page(request, exc.status_code, message)
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, code, message, headers=headers)
 

@@ -1,13 +1,34 @@
-"""The pages: sign-in and sign-up, threads, chat, API tokens."""
+"""The pages: sign-in and sign-up, threads, chat, API tokens.
+
+Pages read through the same py-core operations as the API; every change a page makes
+goes through the JSON API from its script (with the CSRF header).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from py_app.deps import ContextDep, RuntimeDep
 from py_app.pages.templating import SignedIn, ViewerDep, render
+from py_core.chat import (
+    ListMessages,
+    ListThreads,
+    SearchThreads,
+    get_thread,
+    list_messages,
+    list_threads,
+    search_threads,
+)
+from py_core.chat._access import get_owned_message
+from py_core.database.models import ThreadStatus
+from py_core.errors import InvalidInput
 
 router = APIRouter(include_in_schema=False)
+
+MESSAGES_PER_PAGE = 100
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,6 +55,86 @@ async def signup_page(request: Request, viewer: ViewerDep) -> Response:
     if viewer is not None:
         return RedirectResponse("/threads", status_code=303)
     return render(request, "signup.html", None)
+
+
+@router.get("/threads")
+async def threads_page(
+    request: Request,
+    viewer: SignedIn,
+    ctx: ContextDep,
+    runtime: RuntimeDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    archived: bool = False,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    user_id = viewer.user.id
+    error = None
+    next_cursor = None
+    query = (q or "").strip()
+    if query:
+        try:
+            threads = await search_threads(SearchThreads(user_id=user_id, query=query), ctx)
+        except InvalidInput as exc:
+            threads, error = [], exc.message
+    else:
+        status = ThreadStatus.ARCHIVED if archived else ThreadStatus.ACTIVE
+        try:
+            page = await list_threads(
+                ListThreads(user_id=user_id, status=status, cursor=cursor), ctx
+            )
+            threads, next_cursor = page.items, page.next_cursor
+        except InvalidInput as exc:
+            threads, error = [], exc.message
+    return render(
+        request,
+        "threads.html",
+        viewer,
+        threads=threads,
+        query=query,
+        archived=archived,
+        next_cursor=next_cursor,
+        error=error,
+        models=runtime.catalog.options,
+        default_model=runtime.catalog.default_id,
+    )
+
+
+@router.get("/threads/{thread_id}")
+async def chat_page(
+    request: Request,
+    thread_id: str,
+    viewer: SignedIn,
+    ctx: ContextDep,
+    runtime: RuntimeDep,
+    before: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    thread = await get_thread(viewer.user.id, thread_id, ctx)
+    page = await list_messages(
+        ListMessages(
+            user_id=viewer.user.id, thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before
+        ),
+        ctx,
+    )
+    return render(
+        request,
+        "chat.html",
+        viewer,
+        thread=thread,
+        messages=page.items,
+        older=page.next_cursor,
+        models=runtime.catalog.options,
+        default_model=runtime.catalog.default_id,
+    )
+
+
+@router.get("/threads/{thread_id}/messages/{message_id}")
+async def message_fragment(
+    request: Request, thread_id: str, message_id: str, viewer: SignedIn, ctx: ContextDep
+) -> HTMLResponse:
+    """One message as the chat page shows it: the page swaps a finished reply's live
+    plain text for this server-rendered (sanitised Markdown) version."""
+    message = await get_owned_message(viewer.user.id, thread_id, message_id, ctx)
+    return render(request, "_message.html", viewer, message=message)
 
 
 @router.get("/settings/tokens")

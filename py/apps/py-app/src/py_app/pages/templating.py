@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from py_app.deps import ContextDep, RuntimeDep
+from py_app.pages.markdown import render_markdown
 from py_core.accounts import authenticate_session
 from py_core.database.models import User
 from py_core.errors import Unauthenticated
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.filters["markdown"] = render_markdown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,3 +72,14 @@ def render(
 async def sign_in_redirect(request: Request, _exc: Exception) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+
+
+_TITLES = {404: "Not found", 403: "Not allowed", 401: "Sign in", 409: "Not now", 422: "Not valid"}
+
+
+def html_error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """Errors of page requests, as a page (API requests get JSON)."""
+    if status == 404:
+        message = "There is nothing here, or it is not yours to see."
+    title = _TITLES.get(status, "Something went wrong")
+    return render(request, "error.html", None, status_code=status, title=title, message=message)

@@ -1,0 +1,218 @@
+"""The pages in a real headless Chromium (Debian's, driven by Playwright for Python).
+
+Skipped locally when /usr/bin/chromium is missing; a failure under CI=true. A failed
+test leaves a screenshot under py/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from py_core.testing import services
+from py_core.testing.databases import Backend
+
+from .harness import PASSWORD, LiveApp
+from .scripted import echo_reply
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+@pytest.fixture
+def backend() -> Backend:
+    """The pages do not depend on the backend; the API tests cover both."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium; skipped locally (failed under CI=true) when it is missing."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (run .ci/install-browser)"
+        if services.in_ci():
+            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+def screenshot_path(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(
+    browser: Browser, live_app: LiveApp, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    context = await browser.new_context(
+        base_url=live_app.base_url, viewport={"width": 390, "height": 844}
+    )
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        path = screenshot_path(request.node.name)
+        await page.screenshot(path=str(path), full_page=True)
+    await context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+async def sign_up_in_browser(page: Page, email: str = "ada@example.com") -> None:
+    await page.goto("/signup")
+    await page.get_by_label("Name").fill("Ada")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page).to_have_url(re.compile(r"/threads$"))
+
+
+async def start_chat(page: Page, model: str = "echo") -> None:
+    await page.locator("#new-thread select[name=model]").select_option(model)
+    await page.get_by_role("button", name="New chat").click()
+    await expect(page).to_have_url(re.compile(r"/threads/[0-9a-f-]{36}$"))
+
+
+async def send(page: Page, text: str) -> None:
+    await page.locator("#composer-input").fill(text)
+    await page.locator("#composer-input").press("Enter")
+
+
+def last_reply(page: Page) -> object:
+    return page.locator(".message.assistant").last
+
+
+async def test_sign_up_chat_and_watch_a_reply_stream(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page)
+    prompt = "Hello **world** words=40"
+    await send(page, prompt)
+    reply = page.locator(".message.assistant").last
+    # Mid-stream: plain text so far, still writing.
+    await expect(reply).to_have_attribute("data-status", "streaming")
+    await expect(reply.locator(".body")).to_contain_text("You said")
+    # Then the server's rendering: Markdown, model and token usage.
+    await expect(reply).to_have_attribute("data-status", "complete")
+    await expect(reply.locator(".body strong")).to_have_text("world")
+    await expect(reply.locator(".meta .model")).to_have_text("echo-1")
+    await expect(reply.locator(".meta .usage")).to_contain_text("tokens in")
+    await expect(reply.locator(".body")).to_contain_text("word39")
+    assert await page.locator(".message.user .body").inner_text() == prompt
+    # The composer is ready again; Shift+Enter makes a new line instead of sending.
+    await page.locator("#composer-input").press("Shift+Enter")
+    await expect(page.locator(".message.user")).to_have_count(1)
+    # The chat is in the list, and search finds it.
+    await page.goto("/threads?q=world")
+    await expect(page.locator("#thread-list li a.title")).to_have_count(1)
+
+
+@pytest.mark.parametrize("model_delay", [0.04])
+async def test_reload_mid_reply_finishes_it_once(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page)
+    prompt = "Keep going words=80"
+    await send(page, prompt)
+    reply = page.locator(".message.assistant").last
+    await expect(reply.locator(".body")).to_contain_text("word3")
+    await page.reload()
+    reply = page.locator(".message.assistant").last
+    await expect(reply).to_have_attribute("data-status", "complete", timeout=20_000)
+    await expect(page.locator(".message.assistant")).to_have_count(1)
+    text = await reply.locator(".body").inner_text()
+    expected = echo_reply(prompt)
+    assert text.count("word10 ") == 1
+    assert " ".join(text.split()) == " ".join(expected.split())
+
+
+@pytest.mark.parametrize("model_delay", [0.05])
+async def test_stop_a_reply(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page)
+    await send(page, "A long one words=200")
+    reply = page.locator(".message.assistant").last
+    await expect(reply.locator(".body")).to_contain_text("word2")
+    await expect(page.locator("#stop")).to_be_visible()
+    await page.locator("#stop").click()
+    await expect(reply).to_have_attribute("data-status", "cancelled")
+    await expect(reply.locator(".meta")).to_contain_text("Stopped")
+    await expect(page.locator("#stop")).to_be_hidden()
+    assert "word199" not in await reply.locator(".body").inner_text()
+
+
+async def test_markdown_with_a_script_renders_inert(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page)
+    hostile = (
+        '**bold** <script>window.pwned = 1</script> <img src=x onerror="window.pwned = 2"> '
+        "[link](javascript:window.pwned=3) words=2"
+    )
+    await send(page, hostile)
+    reply = page.locator(".message.assistant").last
+    await expect(reply).to_have_attribute("data-status", "complete")
+    await expect(reply.locator(".body strong")).to_have_text("bold")
+    assert await reply.locator("script, img").count() == 0
+    assert await reply.locator("a[href^='javascript']").count() == 0
+    await expect(reply.locator(".body")).to_contain_text("<script>window.pwned = 1</script>")
+    await page.reload()
+    await expect(page.locator(".message.assistant .body strong")).to_have_text("bold")
+    assert await page.evaluate("window.pwned") is None
+
+
+async def test_a_failure_is_readable_and_can_be_retried(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page, model="broken")
+    await send(page, "hello")
+    reply = page.locator(".message.assistant").last
+    await expect(reply).to_have_attribute("data-status", "failed")
+    await expect(reply.locator(".failure")).to_be_visible()
+    await page.locator("#model-select").select_option("echo")
+    await page.wait_for_timeout(300)  # the model change is saved
+    await reply.locator("button.retry").click()
+    await expect(page.locator(".message.assistant")).to_have_count(2)
+    await expect(page.locator(".message.assistant").last).to_have_attribute(
+        "data-status", "complete"
+    )
+
+
+async def test_sign_in_out_and_tokens_page(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await page.get_by_role("link", name="API tokens").click()
+    await page.get_by_label("Name").fill("laptop")
+    await page.get_by_role("button", name="Create token").click()
+    await expect(page.locator("#new-token-value")).to_contain_text("pya_")
+    await expect(page.locator("#tokens tbody tr")).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Revoke").click()
+    await expect(page.locator("#tokens tbody tr")).to_have_count(0)
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(re.compile(r"/signin$"))
+    await page.goto("/threads")
+    await expect(page).to_have_url(re.compile(r"/signin\?next="))
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Password").fill("wrong password!!")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("form .error")).to_contain_text("Wrong email or password")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"/threads$"))
