@@ -181,3 +181,21 @@ async def test_quiet_threads_leave_nothing_behind(make_bus: MakeBus) -> None:
         assert isinstance(bus, RedisEventPublisher)
         left = [key async for key in bus.client.scan_iter(match=f"{bus.keys.namespace}:thread:*")]
         assert left == []
+
+
+async def test_many_subscribers_on_many_threads_each_get_their_own(bus: EventPublisher) -> None:
+    threads = [uuid7_str() for _ in range(10)]
+    starts = {thread: await bus.last_id(thread) for thread in threads}
+    expected = {thread: deltas(thread, 3) for thread in threads}
+
+    async def watch(thread: str) -> list[str]:
+        async with contextlib.aclosing(bus.subscribe(thread, after=starts[thread])) as events:
+            return ids(await take(events, 3))
+
+    watchers = [asyncio.ensure_future(watch(thread)) for thread in threads for _ in range(5)]
+    for i in range(3):
+        await bus.publish_many([expected[thread][i] for thread in threads])
+        await asyncio.sleep(0)
+    results = await asyncio.gather(*watchers)
+    for index, result in enumerate(results):
+        assert result == [e.id for e in expected[threads[index // 5]]]

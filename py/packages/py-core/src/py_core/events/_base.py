@@ -36,6 +36,9 @@ class BusSettings:
     """Entries fetched per read."""
     read_block: float = 5.0
     """Seconds a subscriber's blocking read waits before it looks again."""
+    wait_tick: float = 0.05
+    """Redis: seconds the shared blocking read of waiting subscribers lasts, so the most
+    a newly waiting subscriber can lag before it joins it."""
     publish_attempts: int = 3
     """Tries of a publication before `BusUnavailable` is raised."""
     retry_initial: float = 0.1

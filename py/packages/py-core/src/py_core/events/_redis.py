@@ -27,6 +27,7 @@ from py_core.events._base import (
 )
 from py_core.events._interface import EventPublisher, has_gap
 from py_core.events._redis_groups import RedisGroups, RedisKeys, stream_entries
+from py_core.events._redis_waiter import SharedWaiter
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event, InvalidEvent, parse_event
 
@@ -108,6 +109,7 @@ class RedisEventPublisher(EventPublisher):
         self.keys = RedisKeys(namespace=self.settings.namespace)
         self._publish = self.client.register_script(_PUBLISH)
         self._groups = RedisGroups(self.client, keys=self.keys, settings=self.settings)
+        self._waiter = SharedWaiter(self.client, tick=self.settings.wait_tick)
         self._reconnect = Reconnect(what="publisher", settings=self.settings, logger=self.logger)
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
@@ -194,12 +196,9 @@ class RedisEventPublisher(EventPublisher):
 
     async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
         with unavailable_on_connection_error():
-            found: Any = await self.client.xread(
-                {self.keys.thread(thread_id): normalise_after(after)},
-                count=1,
-                block=max(1, _ms(block)),
+            return await self._waiter.wait(
+                self.keys.thread(thread_id), after=normalise_after(after), block=block
             )
-        return bool(found)
 
     async def read_group(
         self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
@@ -219,6 +218,7 @@ class RedisEventPublisher(EventPublisher):
             return await self._groups.dead_letters(count)
 
     async def close(self) -> None:
+        await self._waiter.close()
         await self.client.aclose()
 
 
