@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import json
+import logging
 
-from .harness import assert_error
+import httpx
+import pytest
+
+from py_app.logs import JsonFormatter, RequestIdFilter, request_id_var
+
+from .harness import PASSWORD, assert_error, sign_up
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -12,7 +18,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
-    assert all(state == "ok" for state in ready.json()["checks"].values())
+    assert ready.json()["checks"] == {"database": "ok", "events": "ok"}
 
 
 async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
@@ -50,3 +56,39 @@ async def test_unknown_routes_and_methods_use_the_error_shape(client: httpx.Asyn
     assert_error(await client.put("/api/v1/me"), 405, "method_not_allowed")
     response = await client.get("/healthz", headers={"X-Request-ID": "trace-me-123"})
     assert response.headers["X-Request-ID"] == "trace-me-123"
+
+
+async def test_cookie_is_secure_behind_https(client: httpx.AsyncClient) -> None:
+    await sign_up(client, "ada@example.com")
+    # uvicorn trusts X-Forwarded-Proto from 127.0.0.1 (FORWARDED_ALLOW_IPS).
+    response = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "ada@example.com", "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert response.status_code == 200
+    assert "Secure" in response.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("redis_url", ["redis://127.0.0.1:1/0"])
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_readyz_is_503_when_the_bus_is_down(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["events"].startswith("unreachable")
+
+
+def test_json_logs_carry_the_request_id() -> None:
+    record = logging.makeLogRecord({"msg": "hello %s", "args": ("you",), "levelname": "INFO"})
+    token = request_id_var.set("req-1")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id_var.reset(token)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "hello you"
+    assert line["request_id"] == "req-1"
