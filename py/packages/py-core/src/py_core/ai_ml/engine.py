@@ -74,7 +74,7 @@ class ChatEngine:
             message_history=adapt_history(request.history, provider=model.system),
             instructions=request.instructions,
             deps=TurnDeps(timezone=request.timezone, clock=self._clock),
-            model_settings=self._model_settings(model),
+            model_settings=self._model_settings(model, request),
             usage_limits=UsageLimits(
                 request_limit=self.limits.max_requests,
                 output_tokens_limit=self.limits.max_output_tokens,
@@ -139,13 +139,15 @@ class ChatEngine:
             return fallback_title(user_text)
         return clean_title(result.output) or fallback_title(user_text)
 
-    def _model_settings(self, model: Model) -> ModelSettings:
+    def _model_settings(self, model: Model, request: TurnRequest) -> ModelSettings:
         settings = ModelSettings()
         if self.limits.first_token_timeout is not None:
             settings["first_event_timeout"] = self.limits.first_token_timeout
-        if self.limits.max_output_tokens is not None:
-            # Run settings override the model's own, so keep the lower of the two caps.
-            caps = [self.limits.max_output_tokens]
+        if request.temperature is not None:
+            settings["temperature"] = request.temperature
+        caps = [c for c in (self.limits.max_output_tokens, request.max_tokens) if c is not None]
+        if caps:
+            # Run settings override the model's own, so keep the lowest of the caps.
             chain = model.models if isinstance(model, FallbackModel) else [model]
             caps += [
                 m.settings["max_tokens"] for m in chain if m.settings and "max_tokens" in m.settings

@@ -23,6 +23,11 @@ class TurnRequest:
     """The thread's instructions; sent with this turn only, never frozen into history."""
     timezone: str = "UTC"
     """The user's IANA time zone, used by the date-and-time tool."""
+    temperature: float | None = None
+    """Sampling temperature for this turn; the model's configured one when None."""
+    max_tokens: int | None = None
+    """Output tokens per model request for this turn; the lower of this and the
+    configured caps applies."""
 
 
 @dataclass(frozen=True, kw_only=True)

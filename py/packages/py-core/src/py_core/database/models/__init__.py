@@ -9,6 +9,7 @@ from py_core.database.models.thread import (
     Thread,
     ThreadStatus,
 )
+from py_core.database.models.usage import UsageRecord
 from py_core.database.models.user import User, UserRole, UserStatus, normalise_email
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "OutboxEvent",
     "Thread",
     "ThreadStatus",
+    "UsageRecord",
     "User",
     "UserRole",
     "UserSession",

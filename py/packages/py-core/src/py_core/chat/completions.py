@@ -1,0 +1,264 @@
+"""Chat completions: a whole conversation sent at once, answered by the `ChatEngine`,
+and recorded: kept as a thread of its owner (the default), or as a usage record only.
+
+The operations behind the OpenAI-compatible `/v1/chat/completions`:
+
+```python
+prepared = prepare_completion(Completion(user_id=user.id, model_id="gpt", messages=msgs), ctx)
+completions = Completions(engine=engine, sessions=factory, logger=logger)
+async for item in completions.stream(prepared):  # TextDelta ... then one TurnResult,
+    ...                                           # yielded once the call is recorded
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from py_core.ai_ml import ChatEngine
+from py_core.ai_ml._title import fallback_title
+from py_core.ai_ml.history import dump_messages
+from py_core.ai_ml.types import ChatError, StreamItem, TextDelta, TurnRequest, TurnResult
+from py_core.chat._conversation import ChatMessage, ChatRole, Conversation
+from py_core.chat._finish import Outcome, apply_outcome, outcome_event
+from py_core.chat.threads import MAX_TITLE
+from py_core.context import Context
+from py_core.database import session_scope
+from py_core.database.models import (
+    Message,
+    MessageRole,
+    MessageStatus,
+    Thread,
+    UsageRecord,
+)
+from py_core.database.utils import utcnow, uuid7_str
+from py_core.errors import InvalidInput
+from py_core.events.types import MessageCreated, ThreadCreated
+
+__all__ = [
+    "ChatMessage",
+    "ChatRole",
+    "Completion",
+    "Completions",
+    "PreparedCompletion",
+    "RecordCompletion",
+    "prepare_completion",
+    "record_completion",
+]
+
+UNEXPECTED = "Something went wrong while writing this reply. Try again."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Completion:
+    user_id: str
+    """Whose call it is: the usage, and the thread when kept, are theirs."""
+    model_id: str
+    """One of the configured models (`UnknownModel` otherwise)."""
+    messages: Sequence[ChatMessage]
+    """The whole conversation; the last non-system message is the user's."""
+    temperature: float | None = None
+    """Sampling temperature, 0 to 2; the model's own when None."""
+    max_tokens: int | None = None
+    """Output tokens at most; the lower of this and the deployment's cap applies."""
+    keep: bool = True
+    """Keep the call as a thread in the owner's history; else record its usage only."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedCompletion:
+    """A checked completion, with what the engine needs and the ids it will be stored under."""
+
+    completion: Completion
+    """What was asked."""
+    conversation: Conversation
+    """The messages split into instructions, history and the new user text."""
+    request: TurnRequest
+    """The engine's request."""
+    reply_id: str
+    """The id of the stored reply (or usage record); also names the call
+    (`chatcmpl-<reply_id>`), so it is known before the reply starts."""
+    message_ids: list[str] = field(default_factory=list[str])
+    """Ids of the stored user and assistant messages before the reply, in order: taken
+    now, so that uuid7 order is conversation order."""
+
+
+def prepare_completion(params: Completion, ctx: Context) -> PreparedCompletion:
+    """Check the call and build the engine's request; nothing is written yet."""
+    if ctx.models is not None:
+        ctx.models.get(params.model_id)
+    if params.temperature is not None and not 0 <= params.temperature <= 2:
+        raise InvalidInput("The temperature must be between 0 and 2.", field="temperature")
+    if params.max_tokens is not None and params.max_tokens < 1:
+        raise InvalidInput("max_tokens must be at least 1.", field="max_tokens")
+    conversation = Conversation.of(params.messages)
+    # The last user message is stored too, just before the reply.
+    message_ids = [uuid7_str() for _ in range(len(conversation.earlier) + 1)]
+    return PreparedCompletion(
+        completion=params,
+        conversation=conversation,
+        request=TurnRequest(
+            model_id=params.model_id,
+            history=conversation.history(),
+            user_text=conversation.user_text,
+            instructions=conversation.instructions,
+            temperature=params.temperature,
+            max_tokens=params.max_tokens,
+        ),
+        message_ids=message_ids,
+        reply_id=uuid7_str(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCompletion:
+    prepared: PreparedCompletion
+    """The call."""
+    outcome: Outcome
+    """How its reply ended."""
+
+
+async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | None:
+    """Write a finished call: as a new thread when kept (returned), else its usage alone."""
+    prepared, outcome = params.prepared, params.outcome
+    if not prepared.completion.keep:
+        if outcome.result is not None:
+            usage = outcome.result.usage
+            ctx.db.add(
+                UsageRecord(
+                    id=prepared.reply_id,
+                    user_id=prepared.completion.user_id,
+                    model_id=prepared.completion.model_id,
+                    model_name=outcome.result.model_name,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                )
+            )
+            await ctx.db.flush()
+        return None
+    return await _keep_as_thread(prepared, outcome, ctx)
+
+
+async def _keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Context) -> Thread:
+    completion, conversation = prepared.completion, prepared.conversation
+    thread = Thread(
+        owner_id=completion.user_id,
+        title=fallback_title(conversation.first_user_text)[:MAX_TITLE],
+        model_id=completion.model_id,
+        instructions=conversation.instructions,
+    )
+    ctx.db.add(thread)
+    await ctx.db.flush()
+    ctx.events.add(ThreadCreated.of(thread))
+    now = utcnow()
+    turns, pending = conversation.stored_turns()
+    last_user = ChatMessage(role="user", text=conversation.user_text)
+    rows = [
+        Message(
+            id=message_id,
+            thread_id=thread.id,
+            role=MessageRole.USER if message.role == "user" else MessageRole.ASSISTANT,
+            status=MessageStatus.COMPLETE,
+            text=message.text,
+            model_messages=dump_messages(model_messages) if model_messages else None,
+            completed_at=now,
+        )
+        for message_id, (message, model_messages) in zip(
+            prepared.message_ids,
+            [*((t.message, t.model_messages) for t in turns), (last_user, None)],
+            strict=True,
+        )
+    ]
+    reply = Message(
+        id=prepared.reply_id,
+        thread_id=thread.id,
+        role=MessageRole.ASSISTANT,
+        status=MessageStatus.PENDING,
+    )
+    apply_outcome(reply, outcome)
+    if outcome.result is not None:
+        # The reply's turn starts at the requests that followed the previous reply.
+        reply.model_messages = dump_messages([*pending, *outcome.result.new_messages])
+    ctx.db.add_all([*rows, reply])
+    await ctx.db.flush()
+    for row in [*rows, reply]:
+        ctx.events.add(MessageCreated.of(row, owner_id=thread.owner_id))
+    ctx.events.add(outcome_event(reply, thread.owner_id))
+    return thread
+
+
+@dataclass(kw_only=True)
+class Completions:
+    """Runs prepared completions and records each one however it ends (complete,
+    failed, or cut short by the caller going away). Safe to share."""
+
+    engine: ChatEngine
+    """Answers, with the same engine and limits as chat turns."""
+    sessions: async_sessionmaker[AsyncSession]
+    """Where the record is written, in its own transaction once the reply ends."""
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("py_core.chat"))
+    """Where failures are logged."""
+    outbox_wake: Callable[[], None] | None = None
+    """`OutboxRelay.wake`, so the thread's events go out right after the record."""
+
+    async def stream(self, prepared: PreparedCompletion) -> AsyncGenerator[StreamItem, None]:
+        """The engine's items, the `TurnResult` last and only once the call is recorded.
+
+        A `ChatError` is recorded (a failed reply) and raised. Closing the generator
+        early stops the model and records what was written as a cancelled reply.
+        """
+        parts: list[str] = []
+        result: TurnResult | None = None
+        outcome: Outcome | None = None
+        try:
+            async with contextlib.aclosing(self.engine.stream_turn(prepared.request)) as items:
+                async for item in items:
+                    if isinstance(item, TurnResult):
+                        result = item
+                        continue
+                    if isinstance(item, TextDelta):
+                        parts.append(item.text)
+                    yield item
+            if result is None:
+                raise ChatError("provider_error", "The model ended the reply without a result.")
+            outcome = Outcome(status=MessageStatus.COMPLETE, text=result.text, result=result)
+        except ChatError as error:
+            outcome = Outcome(status=MessageStatus.FAILED, text="".join(parts), error=error.message)
+            raise
+        except Exception:
+            self.logger.exception("completion crashed", extra={"message_id": prepared.reply_id})
+            outcome = Outcome(status=MessageStatus.FAILED, text="".join(parts), error=UNEXPECTED)
+            raise
+        finally:
+            if outcome is None:  # closed or cancelled by the caller
+                outcome = Outcome(status=MessageStatus.CANCELLED, text="".join(parts))
+            await asyncio.shield(self._record(prepared, outcome))
+        yield result
+
+    async def run(self, prepared: PreparedCompletion) -> TurnResult:
+        """The whole reply at once, recorded."""
+        result: TurnResult | None = None
+        async with contextlib.aclosing(self.stream(prepared)) as items:
+            async for item in items:
+                if isinstance(item, TurnResult):
+                    result = item
+        assert result is not None  # `stream` ends with one or raises
+        return result
+
+    async def _record(self, prepared: PreparedCompletion, outcome: Outcome) -> None:
+        try:
+            async with session_scope(self.sessions) as db:
+                ctx = Context(db=db, logger=self.logger, outbox_wake=self.outbox_wake)
+                await record_completion(RecordCompletion(prepared=prepared, outcome=outcome), ctx)
+        except Exception:
+            self.logger.exception(
+                "completion not recorded", extra={"message_id": prepared.reply_id}
+            )
+            if outcome.status is MessageStatus.COMPLETE:
+                raise
