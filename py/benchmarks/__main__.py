@@ -1,0 +1,19 @@
+"""`python -m benchmarks [name ...]`: run the benchmarks (all by default) and print figures."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from benchmarks import bus, ids, search, streaming
+
+BENCHMARKS = {"ids": ids.run, "bus": bus.run, "streaming": streaming.run, "search": search.run}
+
+
+async def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        await BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""Event bus: publishing a burst of deltas, one by one and pipelined; memory per thread."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+from benchmarks._report import figure, section, stopwatch
+from py_core.database.utils import uuid7
+from py_core.events import (
+    BusSettings,
+    EventPublisher,
+    InProcessEventPublisher,
+    MessageDelta,
+    RedisEventPublisher,
+)
+from py_core.testing import services
+
+BURST = 2_000
+
+
+def _deltas(thread_id: str) -> list[MessageDelta]:
+    return [
+        MessageDelta(owner_id="u", thread_id=thread_id, message_id="m", seq=i, text="token ")
+        for i in range(BURST)
+    ]
+
+
+async def _measure(name: str, bus: EventPublisher) -> None:
+    events = _deltas(uuid7().hex)
+    with stopwatch() as one_by_one:
+        for event in events:
+            await bus.publish(event)
+    figure(f"{name}: publish() one at a time", BURST / one_by_one[0], "events/s")
+    events = _deltas(uuid7().hex)
+    with stopwatch() as pipelined:
+        for start in range(0, BURST, 100):
+            await bus.publish_many(events[start : start + 100])
+    figure(f"{name}: publish_many() batches of 100", BURST / pipelined[0], "events/s")
+
+
+async def _memory_per_thread() -> None:
+    threads, per_thread = 2_000, 50
+    bus = InProcessEventPublisher(settings=BusSettings(thread_maxlen=per_thread))
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for t in range(threads):
+        thread_id = f"t{t}"
+        await bus.publish_many(_deltas(thread_id)[: per_thread * 2])  # twice the cap
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    used = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    figure(
+        f"in-process: memory, {threads} threads x cap {per_thread}",
+        used / threads / 1024,
+        "KiB/thread",
+        "(each thread published twice its cap)",
+    )
+    await bus.close()
+
+
+async def run() -> None:
+    section(f"event bus (burst of {BURST} deltas)")
+    memory = InProcessEventPublisher(settings=BusSettings(namespace=f"bench:{uuid7().hex}"))
+    await _measure("in-process", memory)
+    await memory.close()
+    await _memory_per_thread()
+    if await services.redis_error() is None:
+        redis = RedisEventPublisher(
+            services.REDIS_URL, settings=BusSettings(namespace=f"bench:{uuid7().hex}")
+        )
+        await _measure("redis", redis)
+        await redis.close()
+    else:
+        print("  redis: not reachable, skipped")
