@@ -114,6 +114,8 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
             max_concurrent=settings.max_concurrent_generations,
             shutdown_grace=settings.shutdown_grace_seconds,
         ),
+        # Final events leave right after their commit, not at the relay's next poll.
+        outbox_wake=relay.wake,
     )
     metrics.track_generations(lambda: runner.running, lambda: runner.queued)
 
