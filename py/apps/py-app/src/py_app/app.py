@@ -21,6 +21,7 @@ from py_app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from py_app.openai_api import router as openai_router
 from py_app.pages import routes as pages
 from py_app.pages.templating import SignInRequired, html_error_page, sign_in_redirect
 from py_app.runtime import start_runtime, stop_runtime
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         threads.router,
         events.router,
         health.router,
+        openai_router,
         pages.router,
     ):
         app.include_router(router)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     """`SHUTDOWN_GRACE_SECONDS`: on stop, replies in flight may finish within this time;
     the rest are marked interrupted."""
+    openai_api_keep_threads: bool = True
+    """`OPENAI_API_KEEP_THREADS`: keep each `/v1/chat/completions` call as a thread in its
+    owner's history; when false only its usage is recorded."""
 
     @property
     def session_lifetime(self) -> timedelta:

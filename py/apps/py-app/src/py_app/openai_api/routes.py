@@ -1,0 +1,109 @@
+"""`/v1/chat/completions` and `/v1/models`: thin handlers over `py_core.chat.completions`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from py_app.deps import ContextDep, RuntimeDep, SessionDep
+from py_app.openai_api.errors import OpenAIRoute, missing_api_key
+from py_app.openai_api.schemas import ChatCompletionIn, ChatCompletionOut, ModelListOut, ModelOut
+from py_app.openai_api.streaming import Call, completion_out, stream_response
+from py_app.runtime import Runtime
+from py_core.accounts import authenticate_api_token
+from py_core.ai_ml import ChatEngine, ModelOption, TurnResult
+from py_core.chat.completions import (
+    Completion,
+    Completions,
+    PreparedCompletion,
+    prepare_completion,
+)
+from py_core.database.models import User
+
+logger = logging.getLogger("py_app.openai_api")
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
+
+# Models have no creation date here; OpenAI's clients only need a number.
+MODELS_CREATED = 0
+
+
+async def get_api_user(request: Request, ctx: ContextDep) -> User:
+    """The owner of the Bearer API token; a session cookie is not enough here."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise missing_api_key()
+    return await authenticate_api_token(secret.strip(), ctx)
+
+
+ApiUser = Annotated[User, Depends(get_api_user)]
+
+
+@router.get("/models")
+async def list_models(_user: ApiUser, runtime: RuntimeDep) -> ModelListOut:
+    return ModelListOut(data=[_model_out(option) for option in runtime.catalog.options])
+
+
+@router.get("/models/{model_id}")
+async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> ModelOut:
+    return _model_out(runtime.catalog.get(model_id))
+
+
+@router.post("/chat/completions", response_model=None)
+async def create_chat_completion(
+    body: ChatCompletionIn,
+    user: ApiUser,
+    ctx: ContextDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ChatCompletionOut | StreamingResponse:
+    prepared = prepare_completion(
+        Completion(
+            user_id=user.id,
+            model_id=body.model,
+            messages=[message.to_chat_message() for message in body.messages],
+            temperature=body.temperature,
+            max_tokens=body.output_cap,
+            keep=runtime.settings.openai_api_keep_threads,
+        ),
+        ctx,
+    )
+    # Commit the token's last use now: no transaction stays open while the model answers.
+    await session.commit()
+    completions = Completions(
+        # Cheap to build (two pydantic-ai agents); the runtime does not share the runner's.
+        engine=ChatEngine(runtime.catalog),
+        sessions=runtime.sessions,
+        logger=logger,
+        outbox_wake=runtime.relay.wake,
+    )
+    call = Call(id=f"chatcmpl-{prepared.reply_id}", created=int(time.time()), model=body.model)
+
+    def count(result: TurnResult) -> None:
+        _count_tokens(runtime, prepared, result)
+
+    if body.stream:
+        return await stream_response(
+            completions.stream(prepared), call, include_usage=body.include_usage, on_result=count
+        )
+    result = await completions.run(prepared)
+    count(result)
+    return completion_out(call, result)
+
+
+def _model_out(option: ModelOption) -> ModelOut:
+    return ModelOut(id=option.id, created=MODELS_CREATED, owned_by=option.provider)
+
+
+def _count_tokens(runtime: Runtime, prepared: PreparedCompletion, result: TurnResult) -> None:
+    """Token metrics of a call not kept as a thread; a kept one is counted from its
+    `message.completed` event, like every reply."""
+    if prepared.completion.keep:
+        return
+    model = result.model_name or "unknown"
+    runtime.metrics.tokens.labels(model, "input").inc(result.usage.input_tokens)
+    runtime.metrics.tokens.labels(model, "output").inc(result.usage.output_tokens)
