@@ -15,7 +15,7 @@ from py_core.ai_ml.testing import failing_model
 from ..harness import LiveApp, sign_up  # noqa: TID252 (shared app test helpers)
 from ..scripted import scripted_catalog  # noqa: TID252 (shared app test helpers)
 
-RETRY_AFTER = 7
+RETRY_AFTER = 2
 
 
 def busy_model() -> CatalogEntry:
