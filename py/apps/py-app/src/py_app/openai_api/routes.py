@@ -53,7 +53,17 @@ async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> Model
     return _model_out(runtime.catalog.get(model_id))
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "model": ChatCompletionOut,
+            "description": "The reply; with `stream`, `text/event-stream` of "
+            "`chat.completion.chunk` events ending with `data: [DONE]`.",
+        }
+    },
+)
 async def create_chat_completion(
     body: ChatCompletionIn,
     user: ApiUser,
