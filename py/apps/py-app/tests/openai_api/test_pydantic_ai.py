@@ -41,13 +41,18 @@ async def test_agent_run_and_run_stream(agent: Agent[None, str], caller: Caller)
     assert "".join(deltas) == echo_reply("Stream it words=30")
     assert stream.usage.output_tokens > 0
 
+    # The follow-up continued the first call's thread: one thread per conversation.
     threads = (await caller.browser.get("/api/v1/threads")).json()["items"]
-    assert sorted(t["title"] for t in threads) == [
-        "Hello there",
-        "Hello there",
-        "Stream it words=30",
-    ]
+    assert [t["title"] for t in threads] == ["Stream it words=30", "Hello there"]
     assert {t["instructions"] for t in threads} == {"Answer briefly."}
+    url = f"/api/v1/threads/{threads[1]['id']}/messages"
+    messages = (await caller.browser.get(url)).json()["items"]
+    assert [m["text"] for m in messages] == [
+        "Hello there",
+        echo_reply("Hello there"),
+        "And again words=2",
+        echo_reply("And again words=2"),
+    ]
 
 
 async def test_agent_sees_the_apps_errors_as_its_own(caller: Caller) -> None:

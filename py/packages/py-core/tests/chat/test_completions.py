@@ -293,3 +293,54 @@ async def test_consecutive_user_messages_belong_to_the_next_reply(
         ModelRequest,
         ModelResponse,
     ]
+
+
+async def test_a_conversation_sent_again_with_more_continues_its_thread(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
+    engine = ChatEngine(catalog_of({"fast": text_model("Sure.")}))
+    completions, ctx = completions_of(sessions, engine)
+
+    async def call(*messages: tuple[str, str]) -> str:
+        conversation = [ChatMessage(role=role, text=text) for role, text in messages]  # type: ignore[arg-type]
+        prepared = prepare_completion(
+            Completion(user_id=user.id, model_id="fast", messages=conversation), ctx
+        )
+        await completions.run(prepared)
+        async with session_scope(sessions) as db:
+            return (await db.get_one(Message, prepared.reply_id)).thread_id
+
+    first = await call(("user", "Plan a trip"))
+    assert await call(("user", "Plan a trip"), ("assistant", "Sure."), ("user", "To Rome")) == first
+    third = [("user", "Plan a trip"), ("assistant", "Sure."), ("user", "To Rome")]
+    third += [("assistant", "Sure."), ("user", "In May")]
+    assert await call(*third) == first
+    # Edited or regenerated: the thread has moved on, so the call starts another one.
+    edited = await call(("user", "Plan a trip"), ("assistant", "Sure."), ("user", "To Oslo"))
+    assert edited != first
+    # Other instructions: another conversation.
+    other = await call(
+        ("system", "Be brief."),
+        ("user", "Plan a trip"),
+        ("assistant", "Sure."),
+        ("user", "To Rome"),
+    )
+    assert other not in (first, edited)
+
+    async with session_scope(sessions) as db:
+        rows = list(
+            await db.scalars(select(Message).where(Message.thread_id == first).order_by(Message.id))
+        )
+        types = list(await db.scalars(select(OutboxEvent.type)))
+    assert [m.text for m in rows] == [
+        "Plan a trip",
+        "Sure.",
+        "To Rome",
+        "Sure.",
+        "In May",
+        "Sure.",
+    ]
+    assert types.count("thread.created") == 3
+    history = build_history(m.model_messages for m in rows if m.model_messages)
+    prompts = [p.content for m in history for p in m.parts if isinstance(p, UserPromptPart)]
+    assert prompts == ["Plan a trip", "To Rome", "In May"]

@@ -22,24 +22,19 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine
-from py_core.ai_ml._title import fallback_title
-from py_core.ai_ml.history import dump_messages
 from py_core.ai_ml.types import ChatError, StreamItem, TextDelta, TurnRequest, TurnResult
 from py_core.chat._conversation import ChatMessage, ChatRole, Conversation
-from py_core.chat._finish import Outcome, apply_outcome, outcome_event
-from py_core.chat.threads import MAX_TITLE
+from py_core.chat._finish import Outcome
+from py_core.chat._kept import keep_as_thread
 from py_core.context import Context
 from py_core.database import session_scope
 from py_core.database.models import (
-    Message,
-    MessageRole,
     MessageStatus,
     Thread,
     UsageRecord,
 )
-from py_core.database.utils import utcnow, uuid7_str
+from py_core.database.utils import uuid7_str
 from py_core.errors import InvalidInput
-from py_core.events.types import MessageCreated, ThreadCreated
 
 __all__ = [
     "ChatMessage",
@@ -142,55 +137,7 @@ async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | 
             )
             await ctx.db.flush()
         return None
-    return await _keep_as_thread(prepared, outcome, ctx)
-
-
-async def _keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Context) -> Thread:
-    completion, conversation = prepared.completion, prepared.conversation
-    thread = Thread(
-        owner_id=completion.user_id,
-        title=fallback_title(conversation.first_user_text)[:MAX_TITLE],
-        model_id=completion.model_id,
-        instructions=conversation.instructions,
-    )
-    ctx.db.add(thread)
-    await ctx.db.flush()
-    ctx.events.add(ThreadCreated.of(thread))
-    now = utcnow()
-    turns, pending = conversation.stored_turns()
-    last_user = ChatMessage(role="user", text=conversation.user_text)
-    rows = [
-        Message(
-            id=message_id,
-            thread_id=thread.id,
-            role=MessageRole.USER if message.role == "user" else MessageRole.ASSISTANT,
-            status=MessageStatus.COMPLETE,
-            text=message.text,
-            model_messages=dump_messages(model_messages) if model_messages else None,
-            completed_at=now,
-        )
-        for message_id, (message, model_messages) in zip(
-            prepared.message_ids,
-            [*((t.message, t.model_messages) for t in turns), (last_user, None)],
-            strict=True,
-        )
-    ]
-    reply = Message(
-        id=prepared.reply_id,
-        thread_id=thread.id,
-        role=MessageRole.ASSISTANT,
-        status=MessageStatus.PENDING,
-    )
-    apply_outcome(reply, outcome)
-    if outcome.result is not None:
-        # The reply's turn starts at the requests that followed the previous reply.
-        reply.model_messages = dump_messages([*pending, *outcome.result.new_messages])
-    ctx.db.add_all([*rows, reply])
-    await ctx.db.flush()
-    for row in [*rows, reply]:
-        ctx.events.add(MessageCreated.of(row, owner_id=thread.owner_id))
-    ctx.events.add(outcome_event(reply, thread.owner_id))
-    return thread
+    return await keep_as_thread(prepared, outcome, ctx)
 
 
 @dataclass(kw_only=True)
