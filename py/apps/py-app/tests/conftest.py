@@ -18,7 +18,7 @@ from py_core.database.utils import uuid7
 from py_core.testing import services
 from py_core.testing.databases import Backend
 
-from .harness import LiveApp, serve_settings
+from .harness import LiveApp, forget_redis_keys, serve_settings
 from .scripted import scripted_catalog
 
 
@@ -41,10 +41,12 @@ def settings_overrides() -> dict[str, Any]:
 def app_settings(
     db_url: str, redis_url: str | None, settings_overrides: dict[str, Any]
 ) -> Settings:
+    unique = uuid7().hex
     values: dict[str, Any] = {
         "database_url": db_url,
         "redis_url": redis_url,
-        "redis_key_prefix": f"py-app-test:{uuid7().hex}:",
+        "redis_key_prefix": f"py-app-test:{unique}:",
+        "events_namespace": f"events-test-{unique}",
         "sse_heartbeat_seconds": 1.0,
         "shutdown_grace_seconds": 1.0,
         **settings_overrides,
@@ -67,6 +69,10 @@ def catalog(model_delay: float) -> ModelCatalog:
 async def live_app(app_settings: Settings, catalog: ModelCatalog) -> AsyncIterator[LiveApp]:
     async with serve_settings(app_settings, catalog=catalog) as live:
         yield live
+    if app_settings.redis_url == services.REDIS_URL:
+        await forget_redis_keys(
+            app_settings.redis_url, app_settings.events_namespace, app_settings.redis_key_prefix
+        )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from py_app.app import create_app
 from py_app.settings import Settings
@@ -208,3 +209,15 @@ async def post(client: httpx.AsyncClient, thread_id: str, content: str) -> dict[
     response = await client.post(f"/api/v1/threads/{thread_id}/messages", json={"content": content})
     assert response.status_code == 202, response.text
     return dict(response.json())
+
+
+async def forget_redis_keys(url: str, *prefixes: str) -> None:
+    """Drop the keys a test app made, so test runs leave Redis as they found it."""
+    client = Redis.from_url(url)
+    try:
+        for prefix in prefixes:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+            if keys:
+                await client.delete(*keys)
+    finally:
+        await client.aclose()

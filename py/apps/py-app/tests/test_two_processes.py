@@ -22,6 +22,7 @@ from py_core.testing import services
 from py_core.testing.databases import TestDatabases
 
 from .harness import (
+    forget_redis_keys,
     free_port,
     new_thread,
     post,
@@ -96,6 +97,9 @@ async def two_apps(test_databases: TestDatabases, tmp_path: Path) -> AsyncIterat
             except TimeoutError:
                 process.kill()
                 await process.wait()
+        await forget_redis_keys(
+            services.REDIS_URL, env["EVENTS_NAMESPACE"], env["REDIS_KEY_PREFIX"]
+        )
 
 
 async def test_post_on_one_stream_and_cancel_from_the_other(two_apps: tuple[str, str]) -> None:

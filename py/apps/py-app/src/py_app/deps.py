@@ -6,6 +6,7 @@ async def get_me(user: CurrentUser) -> UserOut: ...
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -20,7 +21,7 @@ from py_core.chat import get_thread
 from py_core.context import Context
 from py_core.database import session_scope
 from py_core.database.models import Thread, User, UserSession
-from py_core.errors import Unauthenticated
+from py_core.errors import NotFound, Unauthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -101,9 +102,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+_ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")
+
+
+def check_id(value: str, what: str) -> str:
+    """An id from a path: anything that cannot be an id is simply not found."""
+    if not _ID.match(value):
+        raise NotFound(f"No such {what}.")
+    return value
+
+
 async def get_owned_thread(thread_id: str, user: CurrentUser, ctx: ContextDep) -> Thread:
     """The path's thread if the user owns it; 404 otherwise (the same for both)."""
-    return await get_thread(user.id, thread_id, ctx)
+    return await get_thread(user.id, check_id(thread_id, "thread"), ctx)
 
 
 OwnedThread = Annotated[Thread, Depends(get_owned_thread)]

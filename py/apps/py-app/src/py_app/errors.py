@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from py_core.errors import (
@@ -143,6 +144,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=headers)
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # A value the database refuses (a forged cursor holding NUL, an out-of-range
+    # number): the client's input, not our fault.
+    logger.info("database refused a value: %s", type(exc.__cause__ or exc).__name__)
+    return error_response(422, "invalid_input", "The request holds a value that is not valid.")
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal", "Something went wrong on our side; try again.")
@@ -153,4 +161,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

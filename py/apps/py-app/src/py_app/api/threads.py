@@ -16,7 +16,14 @@ from py_app.api.schemas import (
     ThreadPatch,
     TurnOut,
 )
-from py_app.deps import ContextDep, CurrentUser, OwnedThread, RuntimeDep, SessionDep
+from py_app.deps import (
+    ContextDep,
+    CurrentUser,
+    OwnedThread,
+    RuntimeDep,
+    SessionDep,
+    check_id,
+)
 from py_core.chat import (
     CancelTurn,
     CreateThread,
@@ -165,7 +172,10 @@ async def cancel_message(
     """Stop a reply, wherever it is being written. A pending one is cancelled at once;
     a streaming one ends `cancelled` with its partial text shortly after."""
     message = await cancel_turn(
-        CancelTurn(user_id=user.id, thread_id=thread.id, message_id=message_id), ctx
+        CancelTurn(
+            user_id=user.id, thread_id=thread.id, message_id=check_id(message_id, "message")
+        ),
+        ctx,
     )
     await session.commit()
     # The request reaches every process through the bus; this one need not wait for it.

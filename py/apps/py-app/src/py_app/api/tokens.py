@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from py_app.api.schemas import ItemsOut, TokenCreatedOut, TokenIn, TokenOut
-from py_app.deps import ContextDep, CurrentUser
+from py_app.deps import ContextDep, CurrentUser, check_id
 from py_core.accounts import (
     CreateApiToken,
     RevokeApiToken,
@@ -32,5 +32,7 @@ async def list_tokens(user: CurrentUser, ctx: ContextDep) -> ItemsOut[TokenOut]:
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(token_id: str, user: CurrentUser, ctx: ContextDep) -> Response:
-    await revoke_api_token(RevokeApiToken(user_id=user.id, token_id=token_id), ctx)
+    await revoke_api_token(
+        RevokeApiToken(user_id=user.id, token_id=check_id(token_id, "token")), ctx
+    )
     return Response(status_code=204)

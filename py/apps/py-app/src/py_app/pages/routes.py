@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from py_app.deps import ContextDep, RuntimeDep
+from py_app.deps import ContextDep, RuntimeDep, check_id
 from py_app.pages.templating import SignedIn, ViewerDep, render
 from py_core.chat import (
     ListMessages,
@@ -108,7 +108,7 @@ async def chat_page(
     runtime: RuntimeDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
-    thread = await get_thread(viewer.user.id, thread_id, ctx)
+    thread = await get_thread(viewer.user.id, check_id(thread_id, "thread"), ctx)
     page = await list_messages(
         ListMessages(
             user_id=viewer.user.id, thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before
@@ -133,7 +133,9 @@ async def message_fragment(
 ) -> HTMLResponse:
     """One message as the chat page shows it: the page swaps a finished reply's live
     plain text for this server-rendered (sanitised Markdown) version."""
-    message = await get_owned_message(viewer.user.id, thread_id, message_id, ctx)
+    message = await get_owned_message(
+        viewer.user.id, check_id(thread_id, "thread"), check_id(message_id, "message"), ctx
+    )
     return render(request, "_message.html", viewer, message=message)
 
 
