@@ -28,11 +28,7 @@ from py_core.chat._finish import Outcome
 from py_core.chat._kept import keep_as_thread
 from py_core.context import Context
 from py_core.database import session_scope
-from py_core.database.models import (
-    MessageStatus,
-    Thread,
-    UsageRecord,
-)
+from py_core.database.models import MessageStatus, Thread, UsageRecord
 from py_core.database.utils import uuid7_str
 from py_core.errors import InvalidInput
 
@@ -120,7 +116,8 @@ class RecordCompletion:
 
 
 async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | None:
-    """Write a finished call: as a new thread when kept (returned), else its usage alone."""
+    """Write a finished call: in a thread when kept (a new one, or the one it continues;
+    returned), else its usage alone."""
     prepared, outcome = params.prepared, params.outcome
     if not prepared.completion.keep:
         if outcome.result is not None:
