@@ -79,6 +79,7 @@ async def test_bad_missing_and_revoked_tokens(caller: Caller) -> None:
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
             None,
         ),
+        ({"messages": [{"role": "user", "content": "nul \x00 char"}]}, "messages"),
         ({"temperature": 3}, "temperature"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"n": 2}, "n"),

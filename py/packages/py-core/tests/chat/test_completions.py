@@ -245,6 +245,7 @@ def test_conversation_checks() -> None:
         [ChatMessage(role="system", text="Hi")],
         [ChatMessage(role="user", text="Hi"), ChatMessage(role="assistant", text="Hello")],
         [ChatMessage(role="user", text="   ")],
+        [ChatMessage(role="user", text="a \x00 b")],
     ):
         with pytest.raises(InvalidInput) as raised:
             _prepare(messages)

@@ -50,6 +50,9 @@ class Conversation:
     @classmethod
     def of(cls, messages: Sequence[ChatMessage]) -> Conversation:
         """Split `messages`; `InvalidInput` unless the last non-system one is the user's."""
+        if any("\x00" in m.text for m in messages):
+            # PostgreSQL cannot store U+0000 in text; no legitimate message contains it.
+            raise InvalidInput("A message must not contain the NUL character.", field="messages")
         system = [m.text for m in messages if m.role == "system" and m.text.strip()]
         dialogue = [m for m in messages if m.role != "system"]
         if not dialogue or dialogue[-1].role != "user":
