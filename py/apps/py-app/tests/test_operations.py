@@ -49,6 +49,8 @@ async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient) -> N
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Request-ID"]
+        if not path.startswith("/static/"):
+            assert headers["Cache-Control"] == "no-store"
 
 
 async def test_unknown_routes_and_methods_use_the_error_shape(client: httpx.AsyncClient) -> None:

@@ -95,6 +95,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_docs = scope["path"] in ("/docs", "/docs/oauth2-redirect")
+        # Pages hold CSRF tokens and API answers hold private data: never cache them.
+        cacheable = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -107,6 +109,8 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if not cacheable:
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     """`REGISTER_LIMIT_PER_IP`: sign-ups per client address per window."""
     rate_limit_window_seconds: int = Field(default=300, ge=1)
     """`RATE_LIMIT_WINDOW_SECONDS`: the window of the limits above."""
+    api_requests_per_minute: int = Field(default=60, ge=1)
+    """`API_REQUESTS_PER_MINUTE`: `/v1` calls per account per minute (429 beyond)."""
     redis_key_prefix: str = "py-app:"
     """`REDIS_KEY_PREFIX`: namespace of the app's own Redis keys (rate limits)."""
 

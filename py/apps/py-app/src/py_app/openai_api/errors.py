@@ -79,6 +79,17 @@ def missing_api_key() -> OpenAIError:
     )
 
 
+def rate_limited(limit: int, retry_after: int) -> OpenAIError:
+    return OpenAIError(
+        429,
+        f"Rate limit reached: {limit} requests per minute for this account. "
+        f"Try again in {retry_after} seconds.",
+        type="rate_limit_error",
+        code="rate_limit_exceeded",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def from_domain(error: DomainError) -> OpenAIError:
     if isinstance(error, UnknownModel):
         return OpenAIError(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from py_app.deps import ContextDep, RuntimeDep, SessionDep
-from py_app.openai_api.errors import OpenAIRoute, missing_api_key
+from py_app.openai_api.errors import OpenAIRoute, missing_api_key, rate_limited
 from py_app.openai_api.schemas import ChatCompletionIn, ChatCompletionOut, ModelListOut, ModelOut
 from py_app.openai_api.streaming import Call, completion_out, stream_response
 from py_app.runtime import Runtime
@@ -32,12 +32,18 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 MODELS_CREATED = 0
 
 
-async def get_api_user(request: Request, ctx: ContextDep) -> User:
-    """The owner of the Bearer API token; a session cookie is not enough here."""
+async def get_api_user(request: Request, ctx: ContextDep, runtime: RuntimeDep) -> User:
+    """The owner of the Bearer API token (a session cookie is not enough here), within
+    the account's request rate (shared through Redis when configured)."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise missing_api_key()
-    return await authenticate_api_token(secret.strip(), ctx)
+    user = await authenticate_api_token(secret.strip(), ctx)
+    limit = runtime.settings.api_requests_per_minute
+    verdict = await runtime.rate_limiter.hit(f"v1:user:{user.id}", limit, 60)
+    if not verdict.allowed:
+        raise rate_limited(limit, verdict.retry_after)
+    return user
 
 
 ApiUser = Annotated[User, Depends(get_api_user)]
