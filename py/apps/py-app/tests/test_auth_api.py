@@ -170,3 +170,17 @@ async def test_login_and_registration_are_rate_limited(client: httpx.AsyncClient
         )
     assert_error(response, 429, "rate_limited")
     assert "Retry-After" in response.headers
+
+
+async def test_signing_in_again_replaces_the_session(live_app: LiveApp) -> None:
+    async with live_app.client() as client:
+        await sign_up(client, "ada@example.com")
+        first_cookie = client.cookies["py_app_session"]
+        response = await client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
+        assert response.status_code == 200
+        assert client.cookies["py_app_session"] != first_cookie
+        assert (await client.get("/api/v1/me")).status_code == 200
+    async with live_app.client(cookies={"py_app_session": first_cookie}) as old:
+        assert_error(await old.get("/api/v1/me"), 401)

@@ -216,3 +216,25 @@ async def test_sign_in_out_and_tokens_page(page: Page) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(r"/threads$"))
+
+
+async def test_rename_archive_restore_and_delete_chats(page: Page) -> None:
+    await sign_up_in_browser(page)
+    await start_chat(page)
+    await page.goto("/threads")
+    item = page.locator("#thread-list li").first
+    page.once("dialog", lambda dialog: dialog.accept("Trip to Porto"))
+    await item.get_by_role("button", name="Rename").click()
+    await expect(page.locator("#thread-list li a.title")).to_have_text("Trip to Porto")
+
+    await page.locator("#thread-list li").first.get_by_role("button", name="Archive").click()
+    await expect(page.locator("#thread-list")).to_contain_text("No chats yet")
+    await page.get_by_role("link", name="Archived").click()
+    await expect(page.locator("#thread-list li a.title")).to_have_text("Trip to Porto")
+    await page.locator("#thread-list li").first.get_by_role("button", name="Restore").click()
+    await expect(page.locator("#thread-list")).to_contain_text("No archived chats")
+
+    await page.get_by_role("link", name="Active").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("#thread-list li").first.get_by_role("button", name="Delete").click()
+    await expect(page.locator("#thread-list")).to_contain_text("No chats yet")

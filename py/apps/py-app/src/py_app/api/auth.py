@@ -12,12 +12,15 @@ from py_core.accounts import (
     CheckCredentials,
     CreateUser,
     StartSession,
+    authenticate_session,
     check_credentials,
     create_user,
     end_session,
     start_session,
 )
+from py_core.context import Context
 from py_core.database.models import normalise_email
+from py_core.errors import Unauthenticated
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -43,6 +46,7 @@ async def login(
     account = normalise_email(body.email)[:320]
     await _limit(runtime, f"login:account:{account}", settings.login_limit_per_account)
     user = await check_credentials(CheckCredentials(email=body.email, password=body.password), ctx)
+    await _end_previous_session(request, runtime, ctx)
     started = await start_session(
         StartSession(
             user_id=user.id,
@@ -91,6 +95,18 @@ async def me(auth: AuthDep) -> MeOut:
         created_at=user.created_at,
         csrf_token=auth.session.csrf_token if auth.session else None,
     )
+
+
+async def _end_previous_session(request: Request, runtime: Runtime, ctx: Context) -> None:
+    """Signing in again replaces the browser's session instead of leaving two alive."""
+    cookie = request.cookies.get(runtime.settings.session_cookie_name)
+    if not cookie:
+        return
+    try:
+        _user, previous = await authenticate_session(cookie, ctx)
+    except Unauthenticated:
+        return
+    await end_session(previous.id, ctx)
 
 
 async def _limit(runtime: Runtime, key: str, limit: int) -> None:
