@@ -96,6 +96,7 @@ async def threads_page(
         error=error,
         models=runtime.catalog.options,
         default_model=runtime.catalog.default_id,
+        demo_only=runtime.catalog.is_demo,
     )
 
 
@@ -124,6 +125,7 @@ async def chat_page(
         older=page.next_cursor,
         models=runtime.catalog.options,
         default_model=runtime.catalog.default_id,
+        demo_only=runtime.catalog.is_demo,
     )
 
 
