@@ -16,9 +16,12 @@ async def test_pages_need_a_session(live_app: LiveApp) -> None:
         assert response.headers["location"] == "/signin?next=%2Fthreads"
         assert (await anonymous.get("/")).headers["location"] == "/signin"
         assert (await anonymous.get("/settings/tokens")).status_code == 303
-        signin = await anonymous.get("/signin?next=//evil.example")
-        assert signin.status_code == 200
-        assert 'data-next="/threads"' in signin.text
+        for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
+            signin = await anonymous.get("/signin", params={"next": target})
+            assert signin.status_code == 200
+            assert 'data-next="/threads"' in signin.text
+        signin = await anonymous.get("/signin", params={"next": "/threads/abc"})
+        assert 'data-next="/threads/abc"' in signin.text
         assert "<script>" not in signin.text  # scripts come from /static only
 
 

@@ -32,8 +32,9 @@ MESSAGES_PER_PAGE = 100
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never `//evil.example` or a full URL.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only paths on this site: never `//evil.example`, `/\\evil.example` (browsers read
+    # it as `//`) or a full URL.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/threads"
 
