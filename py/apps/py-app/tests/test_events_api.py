@@ -184,3 +184,6 @@ async def test_open_streams_and_tokens_are_measured(client: httpx.AsyncClient) -
                 break
             await asyncio.sleep(0.1)
     assert "sse_open_streams" in text
+    events_route = 'route="/api/v1/threads/{thread_id}/events"'
+    assert f'http_requests_total{{method="GET",{events_route},status="200"}}' in text
+    assert f'http_request_duration_seconds_count{{method="GET",{events_route}}}' not in text

@@ -59,12 +59,15 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        streaming = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, streaming
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                streaming = headers.get("content-type", "").startswith("text/event-stream")
             await send(message)
 
         try:
@@ -74,7 +77,8 @@ class RequestContextMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            if not streaming:  # a stream's length says nothing about latency
+                self.metrics.latency.labels(method, route).observe(elapsed)
             access_logger.info(
                 "%s %s %s %.1fms",
                 method,

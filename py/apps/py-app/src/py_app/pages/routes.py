@@ -32,7 +32,7 @@ MESSAGES_PER_PAGE = 100
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never `//evil.example`, `/\\evil.example` (browsers read
+    # Only paths on this site: never `//evil.example`, `/\evil.example` (browsers read
     # it as `//`) or a full URL.
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
