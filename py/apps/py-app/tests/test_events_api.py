@@ -177,13 +177,14 @@ async def test_open_streams_and_tokens_are_measured(client: httpx.AsyncClient) -
     reply_id = turn["assistant_message"]["id"]
     events = await read_events(client, thread["id"], stop=reply_finished(reply_id))
     assert events[-1].event in FINAL_TYPES
+    events_route = 'route="/api/v1/threads/{thread_id}/events"'
+    finished_stream = f'http_requests_total{{method="GET",{events_route},status="200"}}'
     async with asyncio.timeout(10):
         while True:
             text = (await client.get("/metrics")).text
-            if 'model_tokens_total{direction="output",model="echo-1"}' in text:
+            tokens = 'model_tokens_total{direction="output",model="echo-1"}'
+            if tokens in text and finished_stream in text:
                 break
             await asyncio.sleep(0.1)
     assert "sse_open_streams" in text
-    events_route = 'route="/api/v1/threads/{thread_id}/events"'
-    assert f'http_requests_total{{method="GET",{events_route},status="200"}}' in text
     assert f'http_request_duration_seconds_count{{method="GET",{events_route}}}' not in text
