@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from py_app.api.schemas import LoginIn, LoginOut, MeOut, RegisterIn, UserOut
+from py_app.api.schemas import (
+    AUTHENTICATED_ERRORS,
+    LoginIn,
+    LoginOut,
+    MeOut,
+    RegisterIn,
+    UserOut,
+    error_responses,
+)
 from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address
 from py_app.errors import ApiError
 from py_app.runtime import Runtime
@@ -22,7 +30,11 @@ from py_core.context import Context
 from py_core.database.models import normalise_email
 from py_core.errors import Unauthenticated
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    responses=error_responses(400, 401, 403, 409, 413, 422, 429),
+)
 
 
 @router.post("/register", status_code=201)
@@ -82,7 +94,7 @@ async def logout(auth: AuthDep, request: Request, runtime: RuntimeDep, ctx: Cont
     return response
 
 
-me_router = APIRouter(prefix="/api/v1", tags=["auth"])
+me_router = APIRouter(prefix="/api/v1", tags=["auth"], responses=AUTHENTICATED_ERRORS)
 
 
 @me_router.get("/me")

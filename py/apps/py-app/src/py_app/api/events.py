@@ -18,12 +18,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from py_app.api.schemas import AUTHENTICATED_ERRORS
 from py_app.deps import OwnedThread, RuntimeDep
 from py_app.runtime import Runtime
 from py_core.errors import InvalidInput
 from py_core.events import START, StreamTrimmed
 
-router = APIRouter(prefix="/api/v1/threads", tags=["events"])
+router = APIRouter(prefix="/api/v1/threads", tags=["events"], responses=AUTHENTICATED_ERRORS)
 
 # Internal plumbing between processes; browsers have no use for it.
 HIDDEN_TYPES = frozenset({"message.cancel_requested"})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from py_app.api.schemas import ModelOut, ModelsOut
+from py_app.api.schemas import AUTHENTICATED_ERRORS, ModelOut, ModelsOut
 from py_app.deps import CurrentUser, RuntimeDep
 
-router = APIRouter(prefix="/api/v1/models", tags=["models"])
+router = APIRouter(prefix="/api/v1/models", tags=["models"], responses=AUTHENTICATED_ERRORS)
 
 
 @router.get("")

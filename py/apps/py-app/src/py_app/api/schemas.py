@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -214,3 +214,26 @@ class TurnOut(BaseModel):
     user_message: MessageOut
     assistant_message: MessageOut
     """`pending`: its text arrives on `GET /api/v1/threads/{id}/events`."""
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    """Stable and machine-readable: `invalid_input`, `not_found`, `rate_limited`..."""
+    message: str
+    """Safe to show to the user."""
+    field: str | None = None
+    """The input at fault, when there is one."""
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route may answer."""
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 404, 413, 422)

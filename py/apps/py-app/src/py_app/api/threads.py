@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from py_app.api.schemas import (
+    AUTHENTICATED_ERRORS,
     MessageIn,
     MessageOut,
     PageOut,
@@ -15,6 +16,7 @@ from py_app.api.schemas import (
     ThreadOut,
     ThreadPatch,
     TurnOut,
+    error_responses,
 )
 from py_app.deps import (
     ContextDep,
@@ -46,7 +48,11 @@ from py_core.database.models import ThreadStatus
 
 logger = logging.getLogger("py_app")
 
-router = APIRouter(prefix="/api/v1/threads", tags=["threads"])
+router = APIRouter(
+    prefix="/api/v1/threads",
+    tags=["threads"],
+    responses={**AUTHENTICATED_ERRORS, **error_responses(409)},
+)
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 

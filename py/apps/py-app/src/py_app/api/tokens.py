@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from py_app.api.schemas import ItemsOut, TokenCreatedOut, TokenIn, TokenOut
+from py_app.api.schemas import (
+    AUTHENTICATED_ERRORS,
+    ItemsOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
 from py_app.deps import ContextDep, CurrentUser, check_id
 from py_core.accounts import (
     CreateApiToken,
@@ -14,7 +20,7 @@ from py_core.accounts import (
     revoke_api_token,
 )
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=AUTHENTICATED_ERRORS)
 
 
 @router.post("", status_code=201)
