@@ -9,9 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    async_playwright,
+    expect,
+)
 
 from py_core.testing import services
 from py_core.testing.databases import Backend
@@ -238,3 +246,27 @@ async def test_rename_archive_restore_and_delete_chats(page: Page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     await page.locator("#thread-list li").first.get_by_role("button", name="Delete").click()
     await expect(page.locator("#thread-list")).to_contain_text("No chats yet")
+
+
+async def test_api_docs_render_offline_under_the_csp(page: Page) -> None:
+    """Swagger UI comes from the app itself: no request leaves for another host, and
+    the page runs under the CSP without a violation."""
+    violations: list[str] = []
+    external: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    def on_request(request: Request) -> None:
+        if urlsplit(request.url).hostname not in {"127.0.0.1", "localhost"}:
+            external.append(request.url)
+
+    page.on("console", on_console)
+    page.on("request", on_request)
+    await page.goto("/docs")
+    await page.locator(".opblock").first.wait_for()
+    assert await page.locator(".opblock").count() > 10
+    assert await page.get_by_text("/api/v1/threads/{thread_id}/events").count() >= 1
+    assert violations == []
+    assert external == []

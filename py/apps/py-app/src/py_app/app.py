@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from py_app.api import auth, events, health, models, threads, tokens
+from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
 from py_app.middleware import (
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         version="1.0",
         summary="A self-hostable AI chat: the v1 JSON API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.state.html_error_page = html_error_page
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_api_docs(app)
     # Outermost last: request ids and metrics see every response, 413s included.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
