@@ -51,6 +51,8 @@ async def test_no_input_makes_a_500(client: httpx.AsyncClient) -> None:
         "/api/v1/threads?q=" + "%00%ff",
         f"/api/v1/threads/{'x' * 3000}",
         f"{base}/messages?before=WyIiLCIiXQ",
+        f"{base}/messages?before=WyJ4XHUwMDAwIl0",  # ["x\u0000"]: NUL inside the cursor
+        "/api/v1/threads?cursor=WyJ4XHUwMDAwIiwieSJd",
         f"{base}/messages?limit=-1",
         f"{base}/events?last_event_id=99999999999999999999999-1",
         "/api/v1/threads/%00",

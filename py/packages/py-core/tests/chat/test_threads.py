@@ -111,7 +111,10 @@ async def test_list_filters_by_status(ctx: Context, alice: User) -> None:
     assert [t.id for t in page.items] == [kept.id]
 
 
-@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "WyJhIl0", "WyJ4IiwieSJd"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["%%%", "bm90IGpzb24", "WyJhIl0", "WyJ4IiwieSJd", "WyJ4XHUwMDAwIiwieSJd"],
+)
 async def test_bad_cursor_is_invalid_input(ctx: Context, alice: User, cursor: str) -> None:
     with pytest.raises(InvalidInput, match="cursor"):
         await list_threads(ListThreads(user_id=alice.id, cursor=cursor), ctx)

@@ -17,12 +17,12 @@ from py_core.chat import (
     ListMessages,
     ListThreads,
     SearchThreads,
+    get_message,
     get_thread,
     list_messages,
     list_threads,
     search_threads,
 )
-from py_core.chat._access import get_owned_message
 from py_core.database.models import ThreadStatus
 from py_core.errors import InvalidInput
 
@@ -136,7 +136,7 @@ async def message_fragment(
 ) -> HTMLResponse:
     """One message as the chat page shows it: the page swaps a finished reply's live
     plain text for this server-rendered (sanitised Markdown) version."""
-    message = await get_owned_message(
+    message = await get_message(
         viewer.user.id, check_id(thread_id, "thread"), check_id(message_id, "message"), ctx
     )
     return render(request, "_message.html", viewer, message=message)

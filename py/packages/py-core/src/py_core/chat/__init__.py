@@ -4,7 +4,7 @@ Every operation takes the acting user; another user's thread or message is
 `NotFound`, never `Forbidden`.
 """
 
-from py_core.chat.messages import ListMessages, list_messages
+from py_core.chat.messages import ListMessages, get_message, list_messages
 from py_core.chat.runner import GenerationRunner, RunnerSettings
 from py_core.chat.search import SearchThreads, search_threads
 from py_core.chat.threads import (
@@ -37,6 +37,7 @@ __all__ = [
     "cancel_turn",
     "create_thread",
     "delete_thread",
+    "get_message",
     "get_thread",
     "list_messages",
     "list_threads",

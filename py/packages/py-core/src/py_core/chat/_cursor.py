@@ -26,9 +26,15 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not valid.", field="cursor") from None
-    if not isinstance(key, list) or len(key) != size or not all(isinstance(k, str) for k in key):
+    if not isinstance(key, list) or len(key) != size or not all(_printable(k) for k in key):
         raise InvalidInput("The cursor is not valid.", field="cursor")
     return key
+
+
+def _printable(part: object) -> bool:
+    # Control characters never occur in ids or timestamps; NUL would even reach
+    # PostgreSQL, which cannot store it, as a driver error.
+    return isinstance(part, str) and part.isprintable()
 
 
 def check_limit(limit: int, maximum: int = 100) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from py_core.chat._access import get_owned_thread
+from py_core.chat._access import get_owned_message, get_owned_thread
 from py_core.chat._cursor import check_limit, decode_cursor, encode_cursor
 from py_core.chat.threads import Page
 from py_core.context import Context
@@ -42,3 +42,8 @@ async def list_messages(params: ListMessages, ctx: Context) -> Page[Message]:
     rows = rows[:limit]
     rows.reverse()
     return Page(items=rows, next_cursor=encode_cursor(rows[0].id) if more else None)
+
+
+async def get_message(user_id: str, thread_id: str, message_id: str, ctx: Context) -> Message:
+    """One message of the user's thread; `NotFound` for anyone else's."""
+    return await get_owned_message(user_id, thread_id, message_id, ctx)
