@@ -13,14 +13,13 @@ from collections.abc import AsyncIterator
 
 from pydantic_ai.messages import (
     ModelMessage,
-    ModelRequest,
     ModelResponse,
     TextPart,
-    UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from py_core.ai_ml import CatalogEntry, ModelCatalog, ModelOption
+from py_core.ai_ml.testing import last_prompt, words
 
 _WORDS = re.compile(r"words=(\d+)")
 
@@ -31,22 +30,9 @@ def echo_reply(prompt: str) -> str:
     return f"You said: {prompt}\n\n" + " ".join(f"word{i}" for i in range(count))
 
 
-def chunks(text: str) -> list[str]:
-    return re.findall(r"\S+\s*|\s+", text)
-
-
-def _prompt(messages: list[ModelMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
-                    return part.content
-    return ""
-
-
 def echo_model(delay: float) -> FunctionModel:
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
-        for chunk in chunks(echo_reply(_prompt(messages))):
+        for chunk in words(echo_reply(last_prompt(messages))):
             await asyncio.sleep(delay)
             yield chunk
 

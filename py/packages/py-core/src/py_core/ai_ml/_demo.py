@@ -18,9 +18,10 @@ from pydantic_ai.messages import (
     ModelResponse,
     TextPart,
     ToolReturnPart,
-    UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
+
+from py_core.ai_ml._text import last_user_text, word_chunks
 
 DEMO_MODEL_NAME = "offline-demo"
 DATETIME_TOOL = "current_datetime"
@@ -41,17 +42,17 @@ def demo_model(*, delay: float = 0.03) -> FunctionModel:
         messages: list[ModelMessage], info: AgentInfo
     ) -> AsyncIterator[str | DeltaToolCalls]:
         tool_names = {tool.name for tool in info.function_tools}
-        prompt = _last_user_text(messages)
+        prompt = last_user_text(messages)
         tool_result = _last_tool_result(messages)
         if tool_result is None and DATETIME_TOOL in tool_names and _ASKS_FOR_TIME.search(prompt):
             yield {0: DeltaToolCall(name=DATETIME_TOOL, json_args="{}", tool_call_id="demo-time")}
             return
-        for chunk in _chunks(demo_reply(prompt, tool_result=tool_result)):
+        for chunk in word_chunks(demo_reply(prompt, tool_result=tool_result)):
             await asyncio.sleep(delay)
             yield chunk
 
     def request(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        reply = demo_reply(_last_user_text(messages), tool_result=_last_tool_result(messages))
+        reply = demo_reply(last_user_text(messages), tool_result=_last_tool_result(messages))
         return ModelResponse(parts=[TextPart(reply)])
 
     return FunctionModel(request, stream_function=stream, model_name=DEMO_MODEL_NAME)
@@ -75,20 +76,6 @@ def demo_reply(prompt: str, *, tool_result: str | None = None) -> str:
 def _restate(words: list[str], limit: int = 16) -> str:
     head = " ".join(words[:limit])
     return head + ("..." if len(words) > limit else "")
-
-
-def _chunks(text: str) -> list[str]:
-    # Word-sized pieces, spaces kept, so that the joined chunks are the text exactly.
-    return re.findall(r"\S+\s*|\s+", text)
-
-
-def _last_user_text(messages: list[ModelMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
-                    return part.content
-    return ""
 
 
 def _last_tool_result(messages: list[ModelMessage]) -> str | None:

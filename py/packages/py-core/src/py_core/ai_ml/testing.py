@@ -12,7 +12,6 @@ items = await collect(ChatEngine(catalog).stream_turn(TurnRequest(model_id="fast
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
@@ -20,6 +19,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from py_core.ai_ml._fake_openai import CallTool, Fail, FakeOpenAI, Received, Reply, Stall
+from py_core.ai_ml._text import last_user_text, word_chunks
 from py_core.ai_ml.engine import ChatEngine
 from py_core.ai_ml.providers import CatalogEntry, ModelCatalog, ModelOption
 from py_core.ai_ml.types import StreamItem, TurnRequest
@@ -34,6 +34,7 @@ __all__ = [
     "catalog_of",
     "collect",
     "failing_model",
+    "last_prompt",
     "run_turn",
     "stalling_model",
     "text_model",
@@ -43,7 +44,12 @@ __all__ = [
 
 def words(text: str) -> list[str]:
     """`text` in word-sized chunks that join back to it exactly."""
-    return re.findall(r"\S+\s*|\s+", text)
+    return word_chunks(text)
+
+
+def last_prompt(messages: list[ModelMessage]) -> str:
+    """The newest user prompt a scripted model received."""
+    return last_user_text(messages)
 
 
 def text_model(text: str, *, model_name: str = "scripted") -> FunctionModel:
