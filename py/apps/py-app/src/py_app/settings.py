@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """`SSE_HEARTBEAT_SECONDS`: comment lines on idle event streams, for proxies."""
+    sse_recheck_seconds: float = Field(default=30.0, ge=0)
+    """`SSE_RECHECK_SECONDS`: an open event stream checks its credentials and the thread
+    again before sending once this long has passed since the last check; a signed-out
+    session, a revoked token or a deleted thread ends it."""
     log_level: str = "INFO"
     """`LOG_LEVEL`: the root log level."""
     log_format: Literal["json", "text"] = "text"

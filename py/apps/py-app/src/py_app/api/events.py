@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from py_app.api.schemas import AUTHENTICATED_ERRORS
-from py_app.deps import OwnedThread, RuntimeDep
+from py_app.deps import OwnedThread, RuntimeDep, get_auth
+from py_app.errors import ApiError
 from py_app.runtime import Runtime
-from py_core.errors import InvalidInput
+from py_core.chat import get_thread
+from py_core.database import session_scope
+from py_core.errors import DomainError, InvalidInput
 from py_core.events import START, StreamTrimmed
 
 router = APIRouter(prefix="/api/v1/threads", tags=["events"], responses=AUTHENTICATED_ERRORS)
@@ -37,6 +41,7 @@ _STREAM_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def thread_events(
+    request: Request,
     thread: OwnedThread,
     runtime: RuntimeDep,
     last_event_id_header: Annotated[
@@ -46,7 +51,7 @@ async def thread_events(
 ) -> EventSourceResponse:
     after = _position(last_event_id_header or last_event_id)
     return EventSourceResponse(
-        _stream(runtime, thread.id, after),
+        _stream(runtime, thread.id, after, _Recheck(request, runtime, thread.id)),
         ping=runtime.settings.sse_heartbeat_seconds,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -61,7 +66,35 @@ def _position(value: str | None) -> str:
     return f"{int(match[1])}-{int(match[2] or 0)}"
 
 
-async def _stream(runtime: Runtime, thread_id: str, after: str) -> AsyncIterator[ServerSentEvent]:
+class _Recheck:
+    """Authentication happens when a stream opens; a stream can stay open for hours.
+    So before sending, now and then, the request's credentials and the thread are
+    checked again, as a new request would check them."""
+
+    def __init__(self, request: Request, runtime: Runtime, thread_id: str) -> None:
+        self._request = request
+        self._runtime = runtime
+        self._thread_id = thread_id
+        self._interval = runtime.settings.sse_recheck_seconds
+        self._last = time.monotonic()
+
+    async def still_allowed(self) -> bool:
+        if time.monotonic() - self._last < self._interval:
+            return True
+        self._last = time.monotonic()
+        try:
+            async with session_scope(self._runtime.sessions) as session:
+                ctx = self._runtime.context(session)
+                auth = await get_auth(self._request, self._runtime, ctx)
+                await get_thread(auth.user.id, self._thread_id, ctx)
+        except (DomainError, ApiError):
+            return False
+        return True
+
+
+async def _stream(
+    runtime: Runtime, thread_id: str, after: str, recheck: _Recheck
+) -> AsyncIterator[ServerSentEvent]:
     publisher = runtime.publisher
     runtime.metrics.open_streams.inc()
     try:
@@ -73,6 +106,8 @@ async def _stream(runtime: Runtime, thread_id: str, after: str) -> AsyncIterator
                     event = entry.event
                     if event.type in HIDDEN_TYPES:
                         continue
+                    if not await recheck.still_allowed():
+                        return
                     yield ServerSentEvent(
                         id=entry.stream_id,
                         event=event.type,
