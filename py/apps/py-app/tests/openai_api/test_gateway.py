@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Iterator
 
 import openai
 import pytest
-import uvicorn
 from pydantic_ai.models import override_allow_model_requests
 
 from py_core.ai_ml import ModelCatalog, load_model_catalog
-from py_core.ai_ml.testing import FakeOpenAI, Reply
+from py_core.ai_ml.testing import FakeOpenAI, Reply, serve_fake_openai
 
 from .conftest import Caller
 
@@ -28,22 +25,8 @@ def allow_model_requests() -> Iterator[None]:
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[FakeOpenAI]:
-    app = FakeOpenAI()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    app.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    try:
+    async with serve_fake_openai() as app:
         yield app
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest.fixture

@@ -7,8 +7,11 @@ every request. Serve it with any ASGI server on a local port (the tests use uvic
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,3 +182,26 @@ def _usage(step: Reply | CallTool) -> dict[str, int]:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+@asynccontextmanager
+async def serve_fake_openai(app: FakeOpenAI | None = None) -> AsyncIterator[FakeOpenAI]:
+    """Serve a `FakeOpenAI` on a free local port; its `base_url` is set while it runs."""
+    import uvicorn  # a test dependency of the workspace, not of py-core itself
+
+    app = app or FakeOpenAI()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises why the server could not start
+            await asyncio.sleep(0.01)
+        app.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        yield app
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

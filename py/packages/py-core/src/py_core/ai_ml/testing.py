@@ -18,7 +18,15 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from py_core.ai_ml._fake_openai import CallTool, Fail, FakeOpenAI, Received, Reply, Stall
+from py_core.ai_ml._fake_openai import (
+    CallTool,
+    Fail,
+    FakeOpenAI,
+    Received,
+    Reply,
+    Stall,
+    serve_fake_openai,
+)
 from py_core.ai_ml._text import last_user_text, word_chunks
 from py_core.ai_ml.engine import ChatEngine
 from py_core.ai_ml.providers import CatalogEntry, ModelCatalog, ModelOption
@@ -36,6 +44,7 @@ __all__ = [
     "failing_model",
     "last_prompt",
     "run_turn",
+    "serve_fake_openai",
     "stalling_model",
     "text_model",
     "words",
