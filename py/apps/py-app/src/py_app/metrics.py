@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class Metrics:
@@ -41,10 +44,41 @@ class Metrics:
             ["model", "direction"],
             registry=self.registry,
         )
+        self.db_statements = Counter(
+            "db_statements",
+            "SQL statements sent to the database by this process (BEGIN included on SQLite).",
+            registry=self.registry,
+        )
+        self.db_transactions = Counter(
+            "db_transactions",
+            "Database transactions ended by this process, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def track_generations(self, running: Callable[[], float], queued: Callable[[], float]) -> None:
         self.generations_running.set_function(running)
         self.generations_queued.set_function(queued)
+
+    def track_database(self, engine: AsyncEngine) -> None:
+        """Count the engine's statements and transactions: round trips per request are
+        what `make bench` prints as statements per turn."""
+        committed = self.db_transactions.labels("commit")
+        rolled_back = self.db_transactions.labels("rollback")
+
+        def on_statement(*_: Any) -> None:
+            self.db_statements.inc()
+
+        def on_commit(*_: Any) -> None:
+            committed.inc()
+
+        def on_rollback(*_: Any) -> None:
+            rolled_back.inc()
+
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", on_statement)
+        event.listen(sync_engine, "commit", on_commit)
+        event.listen(sync_engine, "rollback", on_rollback)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

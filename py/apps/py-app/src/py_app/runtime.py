@@ -97,6 +97,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         # so that many instances starting at once never race on a schema change.
         await upgrade_async(settings.database_url)
     engine = create_engine(settings.database_url)
+    metrics.track_database(engine)
     sessions = create_session_factory(engine)
     publisher = create_event_publisher(
         settings.redis_url,
