@@ -1,8 +1,9 @@
 """A scriptable OpenAI-compatible server, as a plain ASGI app, for tests of the real HTTP path.
 
 It answers `POST .../chat/completions` from a script: a reply (streamed in chunks with a
-final usage chunk, or as one JSON body), a tool call, or an error status, and records
-every request. Serve it with any ASGI server on a local port (the tests use uvicorn).
+final usage chunk, or as one JSON body), a tool call, raw stream deltas, or an error
+status, and records every request. Serve it with any ASGI server on a local port (the
+tests use uvicorn), or with `serve_fake_openai`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Reply:
     """Usage reported for the prompt."""
     completion_tokens: int = 7
     """Usage reported for the reply."""
+    chunks_per_write: int = 1
+    """How many chunks each network write of the stream carries; more are sent together."""
 
 
 @dataclass(kw_only=True)
@@ -61,7 +64,23 @@ class Stall:
     """The text sent before stalling; none to stall before the first token."""
 
 
-Step = Reply | CallTool | Fail | Stall
+@dataclass(kw_only=True)
+class Deltas:
+    """Answer with these choice deltas as they are (text, tool-call fragments), then finish."""
+
+    deltas: list[dict[str, Any]]
+    """OpenAI `delta` objects, one per streamed chunk; joined into one message when not streamed."""
+    finish_reason: str = "stop"
+    """The finish reason of the last chunk."""
+    prompt_tokens: int = 5
+    """Usage reported for the prompt."""
+    completion_tokens: int = 4
+    """Usage reported for the reply."""
+    chunks_per_write: int = 1
+    """How many chunks each network write of the stream carries."""
+
+
+Step = Reply | CallTool | Deltas | Fail | Stall
 
 
 @dataclass(kw_only=True)
@@ -86,6 +105,11 @@ class FakeOpenAI:
     """`http://127.0.0.1:<port>/v1`."""
     disconnects: int = 0
     """Stalled responses whose client hung up."""
+    default_reply: Reply = field(default_factory=lambda: Reply(chunks=["Hello", " from", " HTTP."]))
+    """The answer when the script is empty."""
+    write_interval: float = 0.005
+    """Seconds between the writes of a stream, so that a client in the same event loop reads
+    each write on its own; 0 writes everything at once, as a fast server does."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,19 +123,19 @@ class FakeOpenAI:
         request = json.loads(body)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.received.append(Received(body=request, authorization=headers.get("authorization", "")))
-        step = self.script.pop(0) if self.script else Reply(chunks=["Hello", " from", " HTTP."])
+        step = self.script.pop(0) if self.script else self.default_reply
         if isinstance(step, Fail):
             # x-should-retry keeps the OpenAI SDK from retrying, so a test sees one failure.
             await _respond(send, step.status, json.dumps(step.body).encode(), retry=False)
         elif isinstance(step, Stall):
-            await _stream(send, request, Reply(chunks=step.chunks), end=False)
+            await _stream(send, request, _as_deltas(Reply(chunks=step.chunks)), self.write_interval)
             while (await receive())["type"] != "http.disconnect":
                 pass
             self.disconnects += 1
         elif request.get("stream"):
-            await _stream(send, request, step)
+            await _stream(send, request, _as_deltas(step), self.write_interval, end=True)
         else:
-            await _respond(send, 200, json.dumps(_completion(request, step)).encode())
+            await _respond(send, 200, json.dumps(_completion(request, _as_deltas(step))).encode())
 
 
 async def _respond(send: Send, status: int, body: bytes, *, retry: bool = True) -> None:
@@ -123,64 +147,82 @@ async def _respond(send: Send, status: int, body: bytes, *, retry: bool = True) 
 
 
 async def _stream(
-    send: Send, request: dict[str, Any], step: Reply | CallTool, *, end: bool = True
+    send: Send, request: dict[str, Any], step: Deltas, interval: float, *, end: bool = False
 ) -> None:
     headers = [(b"content-type", b"text/event-stream")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-
-    async def event(data: dict[str, Any]) -> None:
-        chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, **data}
-        body = f"data: {json.dumps({'model': request['model'], **chunk})}\n\n".encode()
+    choices = [[{"index": 0, "delta": delta, "finish_reason": None}] for delta in step.deltas]
+    events = [_event(request, {"choices": choice}) for choice in choices]
+    if end:
+        finish = [{"index": 0, "delta": {}, "finish_reason": step.finish_reason}]
+        events.append(_event(request, {"choices": finish}))
+        if request.get("stream_options", {}).get("include_usage"):
+            events.append(_event(request, {"choices": [], "usage": _usage(step)}))
+    for start in range(0, len(events), step.chunks_per_write):
+        body = b"".join(events[start : start + step.chunks_per_write])
         await send({"type": "http.response.body", "body": body, "more_body": True})
+        if interval:
+            await asyncio.sleep(interval)
+    if end:
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
+
+def _event(request: dict[str, Any], data: dict[str, Any]) -> bytes:
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, **data}
+    return f"data: {json.dumps({'model': request['model'], **chunk})}\n\n".encode()
+
+
+def _as_deltas(step: Reply | CallTool | Deltas) -> Deltas:
+    """Any answer as the deltas its stream sends."""
+    if isinstance(step, Deltas):
+        return step
     if isinstance(step, Reply):
-        for index, text in enumerate(step.chunks):
-            delta: dict[str, Any] = {"content": text}
-            if index == 0:
-                delta["role"] = "assistant"
-            await event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-        finish = "stop"
-    else:
-        function = {"name": step.name, "arguments": step.arguments}
-        call = {"index": 0, "id": "call_1", "type": "function", "function": function}
-        delta = {"role": "assistant", "tool_calls": [call]}
-        await event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-        finish = "tool_calls"
-    if not end:
-        return
-    await event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
-    if request.get("stream_options", {}).get("include_usage"):
-        await event({"choices": [], "usage": _usage(step)})
-    await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+        deltas: list[dict[str, Any]] = [{"content": text} for text in step.chunks]
+        if deltas:
+            deltas[0]["role"] = "assistant"
+        return Deltas(
+            deltas=deltas,
+            prompt_tokens=step.prompt_tokens,
+            completion_tokens=step.completion_tokens,
+            chunks_per_write=step.chunks_per_write,
+        )
+    function = {"name": step.name, "arguments": step.arguments}
+    call = {"index": 0, "id": "call_1", "type": "function", "function": function}
+    delta = {"role": "assistant", "tool_calls": [call]}
+    return Deltas(deltas=[delta], finish_reason="tool_calls", prompt_tokens=9, completion_tokens=3)
 
 
-def _completion(request: dict[str, Any], step: Reply | CallTool) -> dict[str, Any]:
-    if isinstance(step, Reply):
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(step.chunks)}
-        finish = "stop"
-    else:
-        function = {"name": step.name, "arguments": step.arguments}
-        message = {"role": "assistant", "content": None}
-        message["tool_calls"] = [{"id": "call_1", "type": "function", "function": function}]
-        finish = "tool_calls"
+def _completion(request: dict[str, Any], step: Deltas) -> dict[str, Any]:
+    """The non-streamed answer: the deltas joined into one message."""
+    content = "".join(d.get("content") or "" for d in step.deltas)
+    calls: dict[int, dict[str, Any]] = {}
+    for delta in step.deltas:
+        for fragment in delta.get("tool_calls", []):
+            call = calls.setdefault(
+                fragment["index"], {"type": "function", "function": {"name": "", "arguments": ""}}
+            )
+            call["id"] = fragment.get("id") or call.get("id")
+            function = fragment.get("function", {})
+            call["function"]["name"] += function.get("name") or ""
+            call["function"]["arguments"] += function.get("arguments") or ""
+    message: dict[str, Any] = {"role": "assistant", "content": content or None}
+    if calls:
+        message["tool_calls"] = [calls[index] for index in sorted(calls)]
     return {
         "id": "chatcmpl-1",
         "object": "chat.completion",
         "created": 1,
         "model": request["model"],
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
         "usage": _usage(step),
     }
 
 
-def _usage(step: Reply | CallTool) -> dict[str, int]:
-    prompt, completion = (
-        (step.prompt_tokens, step.completion_tokens) if isinstance(step, Reply) else (9, 3)
-    )
+def _usage(step: Deltas) -> dict[str, int]:
     return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "prompt_tokens": step.prompt_tokens,
+        "completion_tokens": step.completion_tokens,
+        "total_tokens": step.prompt_tokens + step.completion_tokens,
     }
 
 

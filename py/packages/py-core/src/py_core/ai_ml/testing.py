@@ -20,6 +20,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from py_core.ai_ml._fake_openai import (
     CallTool,
+    Deltas,
     Fail,
     FakeOpenAI,
     Received,
@@ -34,6 +35,7 @@ from py_core.ai_ml.types import StreamItem, TurnRequest
 
 __all__ = [
     "CallTool",
+    "Deltas",
     "Fail",
     "FakeOpenAI",
     "Received",
