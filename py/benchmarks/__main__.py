@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from benchmarks import bus, ids, search, streaming
+from benchmarks import bus, chat_path, ids, model_stream, search, streaming
 
-BENCHMARKS = {"ids": ids.run, "bus": bus.run, "streaming": streaming.run, "search": search.run}
+BENCHMARKS = {
+    "ids": ids.run,
+    "bus": bus.run,
+    "streaming": streaming.run,
+    "search": search.run,
+    "model": model_stream.run,
+    "chat": chat_path.run,
+}
 
 
 async def main(names: list[str]) -> None:
