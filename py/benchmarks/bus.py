@@ -8,10 +8,10 @@ from benchmarks._report import figure, section, stopwatch
 from py_core.database.utils import uuid7
 from py_core.events import (
     BusSettings,
-    EventPublisher,
-    InProcessEventPublisher,
+    EventBus,
+    InProcessEventBus,
     MessageDelta,
-    RedisEventPublisher,
+    RedisEventBus,
 )
 from py_core.testing import services
 
@@ -25,7 +25,7 @@ def _deltas(thread_id: str) -> list[MessageDelta]:
     ]
 
 
-async def _measure(name: str, bus: EventPublisher) -> None:
+async def _measure(name: str, bus: EventBus) -> None:
     events = _deltas(uuid7().hex)
     with stopwatch() as one_by_one:
         for event in events:
@@ -40,7 +40,7 @@ async def _measure(name: str, bus: EventPublisher) -> None:
 
 async def _memory_per_thread() -> None:
     threads, per_thread = 2_000, 50
-    bus = InProcessEventPublisher(settings=BusSettings(thread_maxlen=per_thread))
+    bus = InProcessEventBus(settings=BusSettings(thread_maxlen=per_thread))
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for t in range(threads):
@@ -60,12 +60,12 @@ async def _memory_per_thread() -> None:
 
 async def run() -> None:
     section(f"event bus (burst of {BURST} deltas)")
-    memory = InProcessEventPublisher(settings=BusSettings(namespace=f"bench:{uuid7().hex}"))
+    memory = InProcessEventBus(settings=BusSettings(namespace=f"bench:{uuid7().hex}"))
     await _measure("in-process", memory)
     await memory.close()
     await _memory_per_thread()
     if await services.redis_error() is None:
-        redis = RedisEventPublisher(
+        redis = RedisEventBus(
             services.REDIS_URL, settings=BusSettings(namespace=f"bench:{uuid7().hex}")
         )
         await _measure("redis", redis)

@@ -25,7 +25,6 @@ from py_core.database.base import is_sqlite
 from py_core.database.migrate import upgrade_async
 from py_core.events import (
     BusSettings,
-    DomainConsumer,
     Event,
     EventPublisher,
     MessageCompleted,
@@ -36,7 +35,6 @@ from py_core.events import (
 logger = logging.getLogger("py_app")
 
 READY_TIMEOUT = 3.0
-METRICS_GROUP = "py-app.metrics"
 
 
 @dataclass(kw_only=True)
@@ -59,8 +57,6 @@ class Runtime:
     """Counts sign-in and sign-up attempts."""
     metrics: Metrics
     """This app's Prometheus registry."""
-    usage_consumer: DomainConsumer
-    """Counts tokens of finished replies (each reply on one instance only)."""
 
     def context(self, session: AsyncSession) -> Context:
         """The Context of one request's unit of work."""
@@ -106,7 +102,15 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         ),
         logger=logging.getLogger("py_core.events"),
     )
-    relay = OutboxRelay(sessions, publisher)
+
+    def count_tokens(event: Event) -> None:
+        if isinstance(event, MessageCompleted):
+            model = event.model_name or "unknown"
+            metrics.tokens.labels(model, "input").inc(event.usage.input_tokens)
+            metrics.tokens.labels(model, "output").inc(event.usage.output_tokens)
+
+    # Told of each relayed row once across instances (SKIP LOCKED): each reply counts once.
+    relay = OutboxRelay(sessions, publisher, on_published=count_tokens)
     runner = GenerationRunner(
         session_factory=sessions,
         engine=ChatEngine(catalog),
@@ -120,12 +124,6 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
     )
     metrics.track_generations(lambda: runner.running, lambda: runner.queued)
 
-    async def count_tokens(event: Event) -> None:
-        if isinstance(event, MessageCompleted):
-            model = event.model_name or "unknown"
-            metrics.tokens.labels(model, "input").inc(event.usage.input_tokens)
-            metrics.tokens.labels(model, "output").inc(event.usage.output_tokens)
-
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -136,11 +134,9 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         runner=runner,
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         metrics=metrics,
-        usage_consumer=DomainConsumer(publisher, group=METRICS_GROUP, handler=count_tokens),
     )
     relay.start()
     await runner.start()
-    runtime.usage_consumer.start()
     logger.info(
         "started",
         extra={
@@ -156,7 +152,6 @@ async def stop_runtime(runtime: Runtime) -> None:
     """Replies in flight finish (within the runner's grace) or are marked interrupted;
     then the relay publishes what they wrote, and connections close."""
     await runtime.runner.stop()
-    await runtime.usage_consumer.stop()
     try:
         await asyncio.wait_for(runtime.relay.relay_pending(), READY_TIMEOUT)
     except Exception as exc:

@@ -1,5 +1,6 @@
 """Buses for the contract suite: every test runs on the in-process bus and on Redis,
-each in a namespace of its own that is deleted afterwards."""
+each in a namespace of its own that is deleted afterwards; sessions for the relay's
+tests, on a fresh database of the test's backend."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import Any, Literal
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from py_core.database.base import create_engine, create_session_factory
 from py_core.database.utils import uuid7
 from py_core.events import (
     BusSettings,
-    EventPublisher,
-    InProcessEventPublisher,
-    RedisEventPublisher,
+    EventBus,
+    InProcessEventBus,
+    RedisEventBus,
 )
 from py_core.events.testing import MakeBus, TcpProxy, delete_namespace
 from py_core.testing import services
@@ -62,16 +65,16 @@ async def make_redis_bus(bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
 
 @contextlib.asynccontextmanager
 async def _buses(kind: BusKind, bus_settings: BusSettings) -> AsyncIterator[MakeBus]:
-    buses: list[EventPublisher] = []
+    buses: list[EventBus] = []
     logger = logging.getLogger("test.events")
 
-    def make(url: str | None = None, **overrides: Any) -> EventPublisher:
+    def make(url: str | None = None, **overrides: Any) -> EventBus:
         settings = replace(bus_settings, **overrides)
-        bus: EventPublisher
+        bus: EventBus
         if kind == "memory":
-            bus = InProcessEventPublisher(settings=settings, logger=logger)
+            bus = InProcessEventBus(settings=settings, logger=logger)
         else:
-            bus = RedisEventPublisher(url or services.REDIS_URL, settings=settings, logger=logger)
+            bus = RedisEventBus(url or services.REDIS_URL, settings=settings, logger=logger)
         buses.append(bus)
         return bus
 
@@ -87,7 +90,7 @@ async def _buses(kind: BusKind, bus_settings: BusSettings) -> AsyncIterator[Make
 
 
 @pytest.fixture
-async def bus(make_bus: MakeBus) -> EventPublisher:
+async def bus(make_bus: MakeBus) -> EventBus:
     return make_bus()
 
 
@@ -102,3 +105,11 @@ async def redis_proxy() -> AsyncIterator[TcpProxy]:
     await proxy.restore()
     yield proxy
     await proxy.cut()
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh migrated database (SQLite file or PostgreSQL)."""
+    engine = create_engine(db_url)
+    yield create_session_factory(engine)
+    await engine.dispose()

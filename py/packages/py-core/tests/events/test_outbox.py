@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.context import Context
-from py_core.database.base import create_engine, create_session_factory
 from py_core.database.models import OutboxEvent
 from py_core.database.utils import uuid7_str
 from py_core.events import (
     START,
     BusUnavailable,
     Event,
-    EventPublisher,
+    EventBus,
     MessageCompleted,
     OutboxRelay,
     RelaySettings,
@@ -27,13 +25,6 @@ from py_core.events import (
 from py_core.events.testing import MakeBus, TcpProxy, take
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(db_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 def updates(thread_id: str, count: int) -> list[Event]:
@@ -47,7 +38,7 @@ async def commit(sessions: Sessions, events: list[Event], **context: object) -> 
             ctx.events.add(event)
 
 
-async def stream(bus: EventPublisher, thread_id: str) -> list[Event]:
+async def stream(bus: EventBus, thread_id: str) -> list[Event]:
     return [entry.event for entry in await bus.read(thread_id, after=START, count=1000)]
 
 
@@ -58,7 +49,7 @@ async def unpublished(sessions: Sessions) -> int:
 
 
 async def test_committed_events_are_published_in_order_once(
-    sessions: Sessions, bus: EventPublisher
+    sessions: Sessions, bus: EventBus
 ) -> None:
     one, two = uuid7_str(), uuid7_str()
     first, second = updates(one, 3), updates(two, 3)
@@ -77,7 +68,7 @@ async def test_committed_events_are_published_in_order_once(
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(
-    sessions: Sessions, bus: EventPublisher
+    sessions: Sessions, bus: EventBus
 ) -> None:
     thread = uuid7_str()
 
@@ -93,7 +84,7 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     assert await stream(bus, thread) == []
 
 
-async def test_the_relay_is_woken_by_the_commit(sessions: Sessions, bus: EventPublisher) -> None:
+async def test_the_relay_is_woken_by_the_commit(sessions: Sessions, bus: EventBus) -> None:
     relay = OutboxRelay(sessions, bus, settings=RelaySettings(poll_interval=3600))
     thread = uuid7_str()
     async with contextlib.aclosing(bus.subscribe(thread, after=START)) as subscription:
@@ -106,7 +97,7 @@ async def test_the_relay_is_woken_by_the_commit(sessions: Sessions, bus: EventPu
             await relay.stop()
 
 
-async def test_without_a_wake_the_relay_polls(sessions: Sessions, bus: EventPublisher) -> None:
+async def test_without_a_wake_the_relay_polls(sessions: Sessions, bus: EventBus) -> None:
     relay = OutboxRelay(sessions, bus, settings=RelaySettings(poll_interval=0.02))
     thread = uuid7_str()
     async with contextlib.aclosing(bus.subscribe(thread, after=START)) as subscription:
@@ -150,7 +141,7 @@ async def test_a_redis_outage_delays_events_and_loses_none(
 
 
 async def test_a_republished_row_keeps_its_id_and_is_dropped(
-    sessions: Sessions, bus: EventPublisher
+    sessions: Sessions, bus: EventBus
 ) -> None:
     thread = uuid7_str()
     events: list[Event] = [
@@ -171,9 +162,7 @@ async def test_a_republished_row_keeps_its_id_and_is_dropped(
     assert again == first_ids
 
 
-async def test_pruning_removes_only_old_published_rows(
-    sessions: Sessions, bus: EventPublisher
-) -> None:
+async def test_pruning_removes_only_old_published_rows(sessions: Sessions, bus: EventBus) -> None:
     thread = uuid7_str()
     relay = OutboxRelay(sessions, bus)
     await commit(sessions, updates(thread, 2))
@@ -188,7 +177,7 @@ async def test_pruning_removes_only_old_published_rows(
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_concurrent_relays_publish_each_row_once_in_thread_order(
-    sessions: Sessions, bus: EventPublisher
+    sessions: Sessions, bus: EventBus
 ) -> None:
     threads = [uuid7_str() for _ in range(4)]
     expected = {thread: updates(thread, 30) for thread in threads}

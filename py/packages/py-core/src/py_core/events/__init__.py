@@ -1,24 +1,30 @@
 """Events: typed payloads, the bus (Redis Streams or in-process) and the outbox.
 
-    from py_core.events import EventPublisher, ThreadUpdated
+    from py_core.events import EventBus, ThreadUpdated
     ctx.events.add(ThreadUpdated.of(thread))        # sent after the commit
+
+`EventPublisher`, `InProcessEventPublisher`, `RedisEventPublisher` and
+`create_event_publisher` are the guide's names for `EventBus`, `InProcessEventBus`,
+`RedisEventBus` and `create_event_bus`: the same objects.
 
 See py/docs/EVENTS.md for the catalogue and the guarantees.
 """
 
-from py_core.events._consumer import DomainConsumer, Handler
+from py_core.events._relay import PublishedHook
 from py_core.events.outbox import Outbox, OutboxRelay, RelaySettings
 from py_core.events.publisher import (
     START,
     BusSettings,
     BusUnavailable,
-    DeadLetter,
-    Delivery,
+    EventBus,
     EventPublisher,
+    InProcessEventBus,
     InProcessEventPublisher,
+    RedisEventBus,
     RedisEventPublisher,
     StreamEntry,
     StreamTrimmed,
+    create_event_bus,
     create_event_publisher,
 )
 from py_core.events.types import (
@@ -45,13 +51,11 @@ __all__ = [
     "START",
     "BusSettings",
     "BusUnavailable",
-    "DeadLetter",
-    "Delivery",
-    "DomainConsumer",
     "Event",
+    "EventBus",
     "EventPublisher",
     "EventType",
-    "Handler",
+    "InProcessEventBus",
     "InProcessEventPublisher",
     "InvalidEvent",
     "MessageCancelRequested",
@@ -62,6 +66,8 @@ __all__ = [
     "MessageFailed",
     "Outbox",
     "OutboxRelay",
+    "PublishedHook",
+    "RedisEventBus",
     "RedisEventPublisher",
     "RelaySettings",
     "StreamEntry",
@@ -71,6 +77,7 @@ __all__ = [
     "ThreadUpdated",
     "UnknownEvent",
     "Usage",
+    "create_event_bus",
     "create_event_publisher",
     "parse_event",
 ]

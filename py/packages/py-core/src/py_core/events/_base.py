@@ -1,9 +1,9 @@
-"""What both buses share: settings, the records they hand out, errors, stream ids."""
+"""What both buses share: settings, the entries they hand out, errors, stream ids."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from py_core.events.types import Event
 
@@ -13,7 +13,8 @@ START = "0-0"
 
 @dataclass(frozen=True, kw_only=True)
 class BusSettings:
-    """Retention, delivery and retry knobs; the defaults suit production, tests shrink them."""
+    """Retention, de-duplication and retry knobs; the defaults suit production, tests
+    shrink them."""
 
     namespace: str = "events"
     """Prefix of every key (Redis) or name (in-process); tests use one each."""
@@ -21,17 +22,12 @@ class BusSettings:
     """Entries kept per thread stream; older ones are trimmed."""
     thread_ttl: float = 3_600.0
     """Seconds after its last event when a thread's stream is dropped altogether."""
-    domain_maxlen: int = 100_000
-    """Entries kept on the durable domain stream (consumer groups read it)."""
-    dead_letter_maxlen: int = 10_000
-    """Entries kept on the dead-letter stream."""
     dedupe_ttl: float = 3_600.0
     """Seconds a durable event's id is remembered, so a re-publication is dropped. A relay
     re-publishes within seconds of a crash; an outage delays the first publication only."""
-    claim_idle: float = 60.0
-    """Seconds a delivered, unacknowledged entry waits before another consumer claims it."""
-    max_deliveries: int = 5
-    """Deliveries of one entry before it goes to the dead-letter stream instead."""
+    dedupe_maxlen: int = 100_000
+    """In-process: the most durable ids remembered at once, so a burst cannot grow memory
+    for a whole `dedupe_ttl` (Redis expires its keys by `dedupe_ttl` alone)."""
     read_count: int = 100
     """Entries fetched per read."""
     read_block: float = 5.0
@@ -54,39 +50,6 @@ class StreamEntry(NamedTuple):
     """Its position on the stream ("<ms>-<seq>"): the SSE `id:`, the `after` of a resume."""
     event: Event
     """The event."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Delivery:
-    """An entry of the domain stream handed to one consumer of a group."""
-
-    stream_id: str
-    """Its position on the domain stream; pass it to `ack`."""
-    event: Event
-    """The event."""
-    deliveries: int
-    """How many times it has been delivered, this time included (1 the first time)."""
-
-
-DeadLetterReason = Literal["max_deliveries", "unparseable"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeadLetter:
-    """An entry that a group gave up on."""
-
-    stream_id: str
-    """Its position on the dead-letter stream."""
-    original_id: str
-    """Its position on the domain stream."""
-    group: str
-    """The consumer group that gave up."""
-    deliveries: int
-    """How many times it was delivered."""
-    reason: DeadLetterReason
-    """Why it was given up on."""
-    payload: str
-    """The event's JSON, as it was on the domain stream."""
 
 
 class BusUnavailable(Exception):

@@ -10,8 +10,6 @@ from py_core.events._base import (
     START,
     BusSettings,
     BusUnavailable,
-    DeadLetter,
-    Delivery,
     StreamEntry,
     normalise_after,
     parse_stream_id,
@@ -19,14 +17,14 @@ from py_core.events._base import (
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event
 
-__all__ = ["START", "EventPublisher", "has_gap"]
+__all__ = ["START", "EventBus", "has_gap"]
 
 
-class EventPublisher(abc.ABC):
-    """Publishes events to per-thread streams and the durable domain stream, and reads them.
+class EventBus(abc.ABC):
+    """Per-thread event streams: publish to them, read them, subscribe to them.
 
-    Thread streams carry every event, for live subscribers (SSE) and resumption by id.
-    The domain stream carries durable events only, for consumer groups (background work).
+    A thread's stream carries every event of the thread in order, for live subscribers
+    (SSE, the cancel watch of a generation) and for resumption by stream id.
     """
 
     def __init__(self, *, settings: BusSettings, logger: logging.Logger) -> None:
@@ -97,27 +95,6 @@ class EventPublisher(abc.ABC):
             for entry in entries:
                 position = entry.stream_id
                 yield entry
-
-    @abc.abstractmethod
-    async def read_group(
-        self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
-    ) -> list[Delivery]:
-        """Entries of the domain stream for `consumer` of `group` (created on first use,
-        from the oldest retained entry).
-
-        First the entries other consumers left unacknowledged for `claim_idle` seconds
-        (redelivered), then new ones. An entry already delivered `max_deliveries` times
-        goes to the dead-letter stream instead. Waits up to `block` seconds for new
-        entries when there is nothing to hand out (None: do not wait).
-        """
-
-    @abc.abstractmethod
-    async def ack(self, group: str, stream_ids: Sequence[str]) -> None:
-        """Mark entries as handled by `group`; they will not be delivered again."""
-
-    @abc.abstractmethod
-    async def dead_letters(self, *, count: int = 100) -> list[DeadLetter]:
-        """The oldest entries of the dead-letter stream."""
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -11,23 +11,18 @@ from collections.abc import Sequence
 from py_core.events._base import (
     START,
     BusSettings,
-    DeadLetter,
-    Delivery,
     StreamEntry,
     StreamTrimmed,
     normalise_after,
     parse_stream_id,
 )
-from py_core.events._interface import EventPublisher, has_gap
-from py_core.events._memory_groups import MemoryGroups
+from py_core.events._interface import EventBus, has_gap
 from py_core.events._memory_streams import MemoryStream, Waiters, format_id
 from py_core.events.types import Event
 
-_DOMAIN = "\0domain"  # the waiters' name for the domain stream; no thread id looks like it
 
-
-class InProcessEventPublisher(EventPublisher):
-    """Thread streams, the domain stream and its groups, in this process's memory."""
+class InProcessEventBus(EventBus):
+    """Thread streams in this process's memory."""
 
     def __init__(
         self, *, settings: BusSettings | None = None, logger: logging.Logger | None = None
@@ -37,8 +32,6 @@ class InProcessEventPublisher(EventPublisher):
         )
         # In activity order, so expired streams are found at the front.
         self._threads: OrderedDict[str, MemoryStream] = OrderedDict()
-        self._domain = MemoryStream(maxlen=self.settings.domain_maxlen)
-        self._groups = MemoryGroups(self._domain, settings=self.settings)
         self._seen: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._waiters = Waiters()
 
@@ -55,12 +48,9 @@ class InProcessEventPublisher(EventPublisher):
             self._threads[event.thread_id] = stream
             stream_id = stream.append(event)
             if event.durable:
-                self._domain.append(event)
                 self._seen[event.id] = (time.monotonic() + self.settings.dedupe_ttl, stream_id)
             stream_ids.append(stream_id)
             self._waiters.notify(event.thread_id)
-        if any(event.durable for event in events):
-            self._waiters.notify(_DOMAIN)
         return stream_ids
 
     async def last_id(self, thread_id: str) -> str:
@@ -94,21 +84,6 @@ class InProcessEventPublisher(EventPublisher):
             return True
         return await self._waiters.wait(thread_id, block)
 
-    async def read_group(
-        self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
-    ) -> list[Delivery]:
-        count = count or self.settings.read_count
-        deliveries = self._groups.read(group, consumer, count)
-        if not deliveries and block and await self._waiters.wait(_DOMAIN, block):
-            deliveries = self._groups.read(group, consumer, count)
-        return deliveries
-
-    async def ack(self, group: str, stream_ids: Sequence[str]) -> None:
-        self._groups.ack(group, list(stream_ids))
-
-    async def dead_letters(self, *, count: int = 100) -> list[DeadLetter]:
-        return self._groups.dead_letters(count)
-
     async def close(self) -> None:
         self._threads.clear()
 
@@ -121,7 +96,7 @@ class InProcessEventPublisher(EventPublisher):
                 break
             del self._threads[thread_id]
         # Bounded by count too, so a burst cannot grow memory for a whole `dedupe_ttl`.
-        while len(self._seen) > self.settings.domain_maxlen:
+        while len(self._seen) > self.settings.dedupe_maxlen:
             self._seen.popitem(last=False)
         while self._seen:
             event_id, (expires, _) = next(iter(self._seen.items()))

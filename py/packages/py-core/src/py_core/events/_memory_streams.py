@@ -56,12 +56,6 @@ class MemoryStream:
         stop = min(start + count, len(self.ids))
         return [(format_id(self.ids[i]), self.events[i]) for i in range(start, stop)]
 
-    def get(self, pair: StreamIdPair) -> Event | None:
-        index = bisect.bisect_left(self.ids, pair)
-        if index < len(self.ids) and self.ids[index] == pair:
-            return self.events[index]
-        return None
-
 
 class Waiters:
     """Readers waiting for appends, by stream name (a stream may expire and come back)."""

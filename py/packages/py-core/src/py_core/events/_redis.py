@@ -1,4 +1,4 @@
-"""The bus on Redis Streams: one capped, expiring stream per thread, one domain stream."""
+"""The bus on Redis Streams: one capped, expiring stream per thread."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -19,40 +20,38 @@ from py_core.events._base import (
     START,
     BusSettings,
     BusUnavailable,
-    DeadLetter,
-    Delivery,
     StreamEntry,
     StreamTrimmed,
     normalise_after,
 )
-from py_core.events._interface import EventPublisher, has_gap
-from py_core.events._redis_groups import RedisGroups, RedisKeys, stream_entries
+from py_core.events._interface import EventBus, has_gap
 from py_core.events._redis_waiter import SharedWaiter
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event, InvalidEvent, parse_event
 
-# One script per event, so the thread stream, its expiry, the domain stream and the
-# de-duplication key change together or not at all. A durable event already seen
-# returns its first stream id and appends nothing. Redis does not record the ids it
-# trims (max-deleted-entry-id counts XDEL only), so the script keeps the newest
-# trimmed id itself: a reader behind it has missed entries.
+# One script per event, so the thread stream, its expiry and the de-duplication key
+# change together or not at all. A durable event already seen returns its first
+# stream id and appends nothing. Redis does not record the ids it trims
+# (max-deleted-entry-id counts XDEL only), so the script keeps the newest trimmed id
+# itself: a reader behind it has missed entries.
+# KEYS: thread stream, seen key, trimmed key. ARGV: event JSON, thread_maxlen,
+# thread_ttl (ms), durable ("1"/"0"), dedupe_ttl (ms).
 _PUBLISH = """
 if ARGV[4] == '1' then
-  local seen = redis.call('GET', KEYS[3])
+  local seen = redis.call('GET', KEYS[2])
   if seen then return seen end
 end
 local maxlen = tonumber(ARGV[2])
 local length = redis.call('XLEN', KEYS[1])
 if length >= maxlen then
   local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxlen + 1)
-  redis.call('SET', KEYS[4], doomed[#doomed][1])
+  redis.call('SET', KEYS[3], doomed[#doomed][1])
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'event', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if ARGV[4] == '1' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], '*', 'event', ARGV[1])
-  redis.call('SET', KEYS[3], id, 'PX', ARGV[6])
+  redis.call('SET', KEYS[2], id, 'PX', ARGV[5])
 end
 return id
 """
@@ -83,7 +82,26 @@ def _raise_if_cancelling() -> None:
         raise asyncio.CancelledError
 
 
-class RedisEventPublisher(EventPublisher):
+@dataclass(frozen=True, kw_only=True)
+class RedisKeys:
+    """Where everything lives, under one namespace."""
+
+    namespace: str
+    """The prefix of every key."""
+
+    def thread(self, thread_id: str) -> str:
+        return f"{self.namespace}:thread:{thread_id}"
+
+    def trimmed(self, thread_id: str) -> str:
+        """The newest id trimmed from the thread's stream; expires with it."""
+        return f"{self.namespace}:thread:{thread_id}:trimmed"
+
+    def seen(self, event_id: str) -> str:
+        """The stream id of a durable event already published."""
+        return f"{self.namespace}:seen:{event_id}"
+
+
+class RedisEventBus(EventBus):
     """The bus on Redis (6.2 or newer)."""
 
     def __init__(
@@ -108,7 +126,6 @@ class RedisEventPublisher(EventPublisher):
         )
         self.keys = RedisKeys(namespace=self.settings.namespace)
         self._publish = self.client.register_script(_PUBLISH)
-        self._groups = RedisGroups(self.client, keys=self.keys, settings=self.settings)
         self._waiter = SharedWaiter(self.client, tick=self.settings.wait_tick)
         self._reconnect = Reconnect(what="publisher", settings=self.settings, logger=self.logger)
 
@@ -135,7 +152,6 @@ class RedisEventPublisher(EventPublisher):
                 await self._publish(
                     keys=[
                         self.keys.thread(event.thread_id),
-                        self.keys.domain,
                         self.keys.seen(event.id),
                         self.keys.trimmed(event.thread_id),
                     ],
@@ -144,7 +160,6 @@ class RedisEventPublisher(EventPublisher):
                         settings.thread_maxlen,
                         _ms(settings.thread_ttl),
                         "1" if event.durable else "0",
-                        settings.domain_maxlen,
                         _ms(settings.dedupe_ttl),
                     ],
                     client=pipe,
@@ -186,9 +201,9 @@ class RedisEventPublisher(EventPublisher):
 
     def _parse(self, thread_id: str, raw: Any) -> list[StreamEntry]:
         entries = []
-        for stream_id, fields in stream_entries(raw):
+        for stream_id, fields in raw or []:
             try:
-                entries.append(StreamEntry(stream_id, parse_event(fields["event"])))
+                entries.append(StreamEntry(str(stream_id), parse_event(fields["event"])))
             except (InvalidEvent, KeyError) as exc:
                 # Written by a newer release, most likely: skip it rather than stop the stream.
                 self.logger.warning("skipping entry %s of thread %s: %s", stream_id, thread_id, exc)
@@ -199,23 +214,6 @@ class RedisEventPublisher(EventPublisher):
             return await self._waiter.wait(
                 self.keys.thread(thread_id), after=normalise_after(after), block=block
             )
-
-    async def read_group(
-        self, group: str, consumer: str, *, count: int | None = None, block: float | None = None
-    ) -> list[Delivery]:
-        with unavailable_on_connection_error():
-            return await self._groups.read(
-                group, consumer, count=count or self.settings.read_count, block=block
-            )
-
-    async def ack(self, group: str, stream_ids: Sequence[str]) -> None:
-        if stream_ids:
-            with unavailable_on_connection_error():
-                await self.client.xack(self.keys.domain, group, *stream_ids)
-
-    async def dead_letters(self, *, count: int = 100) -> list[DeadLetter]:
-        with unavailable_on_connection_error():
-            return await self._groups.dead_letters(count)
 
     async def close(self) -> None:
         await self._waiter.close()

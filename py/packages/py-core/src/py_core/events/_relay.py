@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,9 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from py_core.database.models import OutboxEvent
 from py_core.database.utils import utcnow
 from py_core.events._base import BusUnavailable
-from py_core.events._interface import EventPublisher
+from py_core.events._interface import EventBus
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event, InvalidEvent, parse_event
+
+PublishedHook = Callable[[Event], None]
+"""Told of each event the relay published, once its row is marked; it must not block
+(a counter, a log line), since the relay waits for it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,19 +47,25 @@ class OutboxRelay:
     file. A row is marked only after the bus accepted it, so an outage delays rows and
     loses none; a row published but not marked (a crash in between) is published
     again with the same event id, which the bus drops as a duplicate.
+
+    `on_published` is called with each event after its row is marked, so each committed
+    row is reported once across all relays; the exception is a crash between the
+    publication and the mark, after which the next relay reports the row again.
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        publisher: EventPublisher,
+        bus: EventBus,
         *,
         settings: RelaySettings | None = None,
+        on_published: PublishedHook | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.publisher = publisher
+        self.bus = bus
         self.settings = settings or RelaySettings()
         self._sessions = sessions
+        self._on_published = on_published
         self._logger = logger or logging.getLogger("py_core.events")
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -72,17 +82,29 @@ class OutboxRelay:
                 async with session.begin():
                     events = await self._take(session, lock=True)
                     if events:
-                        await self._mark(session, events, await self.publisher.publish_many(events))
+                        await self._mark(session, events, await self.bus.publish_many(events))
+                self._report(events)
                 return len(events)
             # SQLite: one relay per file, and its write lock is not held while the bus is
             # slow or down (every other writer would wait on it).
             async with session.begin():
                 events = await self._take(session, lock=False)
             if events:
-                stream_ids = await self.publisher.publish_many(events)
+                stream_ids = await self.bus.publish_many(events)
                 async with session.begin():
                     await self._mark(session, events, stream_ids)
+                self._report(events)
             return len(events)
+
+    def _report(self, events: list[Event]) -> None:
+        if self._on_published is None:
+            return
+        for event in events:
+            try:
+                self._on_published(event)
+            except Exception:
+                # The rows are marked: failing the pass would only log it as a relay error.
+                self._logger.exception("on_published failed for event %s", event.id)
 
     async def relay_pending(self) -> int:
         """Publish until nothing committed is left; the number of rows published."""
@@ -147,9 +169,7 @@ class OutboxRelay:
             self._task = None
 
     async def _run(self) -> None:
-        reconnect = Reconnect(
-            what="outbox relay", settings=self.publisher.settings, logger=self._logger
-        )
+        reconnect = Reconnect(what="outbox relay", settings=self.bus.settings, logger=self._logger)
         last_prune = float("-inf")
         while True:
             self._wakeup.clear()  # a commit during the pass below makes another pass

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Callable
 from redis.asyncio import Redis
 
 from py_core.events._base import StreamEntry
-from py_core.events._interface import EventPublisher
+from py_core.events._interface import EventBus
 
 __all__ = ["MakeBus", "TcpProxy", "delete_namespace", "take"]
 
-MakeBus = Callable[..., EventPublisher]
+MakeBus = Callable[..., EventBus]
 """A fixture's factory of buses: `make_bus(url=None, **settings_overrides)`."""
 
 

@@ -63,7 +63,7 @@ class _EventBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     durable: ClassVar[bool] = True
-    """Whether it also goes to the domain stream (consumer groups) and is de-duplicated.
+    """Whether it goes through the outbox and the bus drops a re-publication of its id.
     Only `message.delta` is not: it is a live-only hint, the final text is durable."""
 
     id: str = Field(default_factory=uuid7_str)
