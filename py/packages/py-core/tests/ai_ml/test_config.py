@@ -15,10 +15,10 @@ from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.models.groq import GroqModel
 from pydantic_ai.models.mistral import MistralModel
-from pydantic_ai.models.ollama import OllamaModel
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 
 from py_core.ai_ml import UnknownModel, load_model_catalog
+from py_core.ai_ml._openai_compat import OllamaCompatModel, OpenAICompatModel
 
 KEY = "sk-fake-0123456789-secret"
 KEY_VARS = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY"]
@@ -56,7 +56,7 @@ PROVIDERS: list[tuple[dict[str, Any], type, str]] = [
         MistralModel,
         "https://api.mistral.ai",
     ),
-    ({"provider": "ollama", "model": "qwen3"}, OllamaModel, "http://localhost:11434/v1/"),
+    ({"provider": "ollama", "model": "qwen3"}, OllamaCompatModel, "http://localhost:11434/v1/"),
     (
         {
             "provider": "openai-compatible",
@@ -64,7 +64,7 @@ PROVIDERS: list[tuple[dict[str, Any], type, str]] = [
             "base_url": "http://127.0.0.1:8080/v1",
             "api_key_env": "LOCAL_KEY",
         },
-        OpenAIChatModel,
+        OpenAICompatModel,
         "http://127.0.0.1:8080/v1/",
     ),
 ]
@@ -117,7 +117,7 @@ def test_a_fallback_chain_builds_a_fallback_model() -> None:
 
     model = catalog.build("gpt")
     assert isinstance(model, FallbackModel)
-    assert [type(m) for m in model.models] == [OpenAIChatModel, AnthropicModel, OllamaModel]
+    assert [type(m) for m in model.models] == [OpenAIChatModel, AnthropicModel, OllamaCompatModel]
     assert catalog.get("gpt").fallback == ("claude", "local")
     assert catalog.default_id == "local"
     assert [o.id for o in catalog.options] == ["gpt", "claude", "local"]

@@ -2,6 +2,10 @@
 
 Every provider gets its key and base URL passed explicitly, so pydantic-ai never reads
 `os.environ` behind the configuration's back. Building a model opens no connection.
+
+`openai-compatible` and `ollama` models are the lean `OpenAICompatModel` (see
+`_openai_compat`): local servers stream fast, and there `OpenAIChatModel`'s per-chunk cost
+is the app's largest. `openai` itself stays on `OpenAIChatModel`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from pydantic_ai.models.anthropic import AnthropicModel
 from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.models.groq import GroqModel
 from pydantic_ai.models.mistral import MistralModel
-from pydantic_ai.models.ollama import OllamaModel
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.google import GoogleProvider
@@ -24,6 +27,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
 from py_core.ai_ml._config import ModelConfigError, ModelEntry, ProviderName
+from py_core.ai_ml._openai_compat import OllamaCompatModel, OpenAICompatModel
 
 DEFAULT_KEY_VARS: dict[ProviderName, str | None] = {
     "openai": "OPENAI_API_KEY",
@@ -53,6 +57,8 @@ def build_model(entry: ModelEntry, env: Mapping[str, str], *, setting: str) -> M
             openai = OpenAIProvider(base_url=entry.base_url, api_key=key or _NO_KEY)
             if entry.api == "responses":
                 return OpenAIResponsesModel(name, provider=openai, settings=settings)
+            if entry.provider == "openai-compatible":
+                return OpenAICompatModel(name, provider=openai, settings=settings)
             return OpenAIChatModel(name, provider=openai, settings=settings)
         case "anthropic":
             anthropic = AnthropicProvider(api_key=key, base_url=entry.base_url)
@@ -69,7 +75,7 @@ def build_model(entry: ModelEntry, env: Mapping[str, str], *, setting: str) -> M
         case "ollama":
             base_url = entry.base_url or env.get("OLLAMA_BASE_URL") or OLLAMA_DEFAULT_URL
             ollama = OllamaProvider(base_url=base_url, api_key=key or _NO_KEY)
-            return OllamaModel(name, provider=ollama, settings=settings)
+            return OllamaCompatModel(name, provider=ollama, settings=settings)
 
 
 def _api_key(entry: ModelEntry, env: Mapping[str, str], *, setting: str) -> str | None:

@@ -54,6 +54,8 @@ class Fail:
     """The status code."""
     body: dict[str, Any]
     """The JSON error body."""
+    should_retry: bool | None = False
+    """The `x-should-retry` header sent; None sends none, leaving it to the client's rules."""
 
 
 @dataclass(kw_only=True)
@@ -91,6 +93,8 @@ class Received:
     """The JSON body."""
     authorization: str
     """The Authorization header."""
+    client_port: int
+    """The client's port: the same for requests sent on one kept-alive connection."""
 
 
 @dataclass(kw_only=True)
@@ -122,11 +126,18 @@ class FakeOpenAI:
                 break
         request = json.loads(body)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.received.append(Received(body=request, authorization=headers.get("authorization", "")))
+        client_port = (scope.get("client") or ("", 0))[1]
+        self.received.append(
+            Received(
+                body=request,
+                authorization=headers.get("authorization", ""),
+                client_port=client_port,
+            )
+        )
         step = self.script.pop(0) if self.script else self.default_reply
         if isinstance(step, Fail):
-            # x-should-retry keeps the OpenAI SDK from retrying, so a test sees one failure.
-            await _respond(send, step.status, json.dumps(step.body).encode(), retry=False)
+            # x-should-retry: false keeps clients from retrying, so a test sees one failure.
+            await _respond(send, step.status, json.dumps(step.body).encode(), step.should_retry)
         elif isinstance(step, Stall):
             await _stream(send, request, _as_deltas(Reply(chunks=step.chunks)), self.write_interval)
             while (await receive())["type"] != "http.disconnect":
@@ -138,10 +149,10 @@ class FakeOpenAI:
             await _respond(send, 200, json.dumps(_completion(request, _as_deltas(step))).encode())
 
 
-async def _respond(send: Send, status: int, body: bytes, *, retry: bool = True) -> None:
+async def _respond(send: Send, status: int, body: bytes, retry: bool | None = None) -> None:
     headers = [(b"content-type", b"application/json")]
-    if not retry:
-        headers.append((b"x-should-retry", b"false"))
+    if retry is not None:
+        headers.append((b"x-should-retry", b"true" if retry else b"false"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
