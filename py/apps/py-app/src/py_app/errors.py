@@ -1,7 +1,8 @@
 """One place that turns every failure into `{"error": {"code", "message"}}`.
 
 Domain errors carry their code and a user-safe message; validation errors become 422
-(malformed JSON 400); anything unexpected is a logged 500 with no detail leaked.
+(malformed JSON 400); a database too busy to answer in time is a 503 with Retry-After;
+anything unexpected is a logged 500 with no detail leaked.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from py_core.database import is_database_busy
 from py_core.errors import (
     Conflict,
     DomainError,
@@ -47,6 +50,11 @@ _CODE_BY_STATUS = {
     422: "invalid_input",
     429: "rate_limited",
 }
+
+BUSY_RETRY_AFTER_SECONDS = 1
+"""`Retry-After` of a 503 for a busy database: a writer's turn comes in milliseconds,
+so a second is plenty and keeps clients from piling on."""
+BUSY_MESSAGE = "The service is busy; try again in a moment."
 
 
 class ApiError(Exception):
@@ -151,6 +159,24 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", "The request holds a value that is not valid.")
 
 
+def busy_headers() -> dict[str, str]:
+    return {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if not is_database_busy(exc):
+        return await _unexpected(request, exc)
+    # Load, not a fault: the pool had no connection in time, or another writer held
+    # SQLite's lock past the busy timeout.
+    logger.warning("database busy: %s", type(exc).__name__)
+    html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    if html_page is not None and _wants_html(request):
+        page = html_page(request, 503, BUSY_MESSAGE)
+        page.headers.update(busy_headers())
+        return page
+    return error_response(503, "unavailable", BUSY_MESSAGE, headers=busy_headers())
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal", "Something went wrong on our side; try again.")
@@ -162,4 +188,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -33,8 +33,8 @@ async def test_stores_an_argon2id_hash_only(ctx: Context) -> None:
     assert user.password_hash.startswith("$argon2id$")
     params = PasswordHasher().check_needs_rehash(user.password_hash)
     assert params is False
-    assert verify_password(user.password_hash, "correct horse battery")
-    assert not verify_password(user.password_hash, "wrong")
+    assert await verify_password(user.password_hash, "correct horse battery")
+    assert not await verify_password(user.password_hash, "wrong")
 
 
 async def test_duplicate_email_differing_in_case_is_a_conflict(ctx: Context) -> None:

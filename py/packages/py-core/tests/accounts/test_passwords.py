@@ -1,3 +1,6 @@
+import asyncio
+import threading
+
 import pytest
 from argon2 import Type
 from argon2.low_level import Type as LowType
@@ -5,6 +8,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from py_core.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
+    PASSWORD_HASHING_CONCURRENCY,
     check_password_policy,
     hash_password,
     needs_rehash,
@@ -19,8 +23,8 @@ def _parameters(encoded: str) -> dict[str, int]:
     return {k: int(v) for k, v in (p.split("=") for p in params.split(","))}
 
 
-def test_hash_is_argon2id_at_or_above_owasp_parameters() -> None:
-    encoded = hash_password("correct horse battery")
+async def test_hash_is_argon2id_at_or_above_owasp_parameters() -> None:
+    encoded = await hash_password("correct horse battery")
     assert encoded.startswith("$argon2id$v=19$")
     params = _parameters(encoded)
     # OWASP's argon2id minimum: m=19 MiB, t=2, p=1.
@@ -30,20 +34,37 @@ def test_hash_is_argon2id_at_or_above_owasp_parameters() -> None:
     assert RFC_9106_LOW_MEMORY.type is Type.ID is LowType.ID
 
 
-def test_same_password_gets_a_different_salt() -> None:
-    assert hash_password("correct horse battery") != hash_password("correct horse battery")
+async def test_same_password_gets_a_different_salt() -> None:
+    first = await hash_password("correct horse battery")
+    assert first != await hash_password("correct horse battery")
 
 
-def test_verify() -> None:
-    encoded = hash_password("correct horse battery")
-    assert verify_password(encoded, "correct horse battery")
-    assert not verify_password(encoded, "correct horse batterY")
-    assert not verify_password("not a hash", "x")
+async def test_verify() -> None:
+    encoded = await hash_password("correct horse battery")
+    assert await verify_password(encoded, "correct horse battery")
+    assert not await verify_password(encoded, "correct horse batterY")
+    assert not await verify_password("not a hash", "x")
     assert not needs_rehash(encoded)
 
 
-def test_malformed_hash_does_not_raise() -> None:
-    assert verify_password("$argon2id$garbage", "x") is False
+async def test_hashing_leaves_the_event_loop_free() -> None:
+    hashing = asyncio.create_task(hash_password("correct horse battery"))
+    await asyncio.sleep(0)  # the task has started: on the loop, it would have finished
+    await asyncio.sleep(0)
+    assert not hashing.done()
+    assert (await hashing).startswith("$argon2id$")
+
+
+async def test_a_burst_hashes_a_bounded_number_at_once() -> None:
+    burst = asyncio.gather(*(hash_password(f"password {i}") for i in range(8)))
+    await asyncio.sleep(0)
+    hashing = [t for t in threading.enumerate() if t.name.startswith("password-hashing")]
+    assert 1 <= len(hashing) <= PASSWORD_HASHING_CONCURRENCY
+    assert len(set(await burst)) == 8
+
+
+async def test_malformed_hash_does_not_raise() -> None:
+    assert await verify_password("$argon2id$garbage", "x") is False
 
 
 @pytest.mark.parametrize(

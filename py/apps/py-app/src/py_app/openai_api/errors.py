@@ -19,8 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from py_app.errors import ApiError
+from py_app.errors import BUSY_MESSAGE, ApiError, busy_headers
 from py_core.ai_ml import ChatError, ChatErrorKind, UnknownModel
+from py_core.database import is_database_busy
 from py_core.errors import (
     Conflict,
     DomainError,
@@ -163,6 +164,11 @@ def to_openai_error(exc: Exception) -> OpenAIError:
         return from_domain(exc)
     if isinstance(exc, ChatError):
         return from_chat_error(exc)
+    if is_database_busy(exc):
+        # OpenAI's clients retry a 503 on their own, after Retry-After.
+        return OpenAIError(
+            503, BUSY_MESSAGE, type="server_error", code="unavailable", headers=busy_headers()
+        )
     if isinstance(exc, ApiError):
         error_type = "rate_limit_error" if exc.status == 429 else INVALID_REQUEST
         return OpenAIError(

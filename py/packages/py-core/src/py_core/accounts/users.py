@@ -10,10 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from py_core.accounts.passwords import (
     check_password_policy,
-    dummy_hash,
     hash_password,
     needs_rehash,
-    verify_password,
+    password_turn,
 )
 from py_core.context import Context
 from py_core.database.models import User, UserRole, UserSession, UserStatus, normalise_email
@@ -46,11 +45,10 @@ async def create_user(params: CreateUser, ctx: Context) -> User:
     if not 1 <= len(display_name) <= 100:
         raise InvalidInput("The display name must be 1 to 100 characters.", field="display_name")
     check_password_policy(params.password, email=email)
+    # Hashed before the insert: the transaction takes the write lock only after.
+    password_hash = await hash_password(params.password)
     user = User(
-        email=email,
-        display_name=display_name,
-        password_hash=hash_password(params.password),
-        role=params.role,
+        email=email, display_name=display_name, password_hash=password_hash, role=params.role
     )
     try:
         # A savepoint, so a taken email (found by the unique constraint, which also
@@ -77,17 +75,20 @@ async def check_credentials(params: CheckCredentials, ctx: Context) -> User:
     The message is the same for an unknown email and a wrong password, so sign-in
     reveals nothing about which accounts exist.
     """
-    user = await ctx.db.scalar(select(User).where(User.email == normalise_email(params.email)))
-    if user is None:
-        verify_password(dummy_hash(), params.password)
-        raise Unauthenticated("Wrong email or password.")
-    if not verify_password(user.password_hash, params.password):
-        raise Unauthenticated("Wrong email or password.")
-    if user.status is not UserStatus.ACTIVE:
-        # Said only to someone who knows the password.
-        raise Forbidden("This account is disabled.")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(params.password)
+    # The turn before the read: sign-ins queued behind argon2 hold no connection.
+    async with password_turn() as turn:
+        user = await ctx.db.scalar(select(User).where(User.email == normalise_email(params.email)))
+        if user is None:
+            await turn.verify_no_password(params.password)
+            raise Unauthenticated("Wrong email or password.")
+        if not await turn.verify(user.password_hash, params.password):
+            raise Unauthenticated("Wrong email or password.")
+        if user.status is not UserStatus.ACTIVE:
+            # Said only to someone who knows the password.
+            raise Forbidden("This account is disabled.")
+        if needs_rehash(user.password_hash):
+            # Only marks the row: it is written with the caller's first write, after.
+            user.password_hash = await turn.hash(params.password)
     return user
 
 
@@ -104,11 +105,13 @@ class ChangePassword:
 
 
 async def change_password(params: ChangePassword, ctx: Context) -> None:
-    user = await get_user(params.user_id, ctx)
-    if not verify_password(user.password_hash, params.current_password):
-        raise InvalidInput("The current password is wrong.", field="current_password")
-    check_password_policy(params.new_password, email=user.email)
-    user.password_hash = hash_password(params.new_password)
+    # Both argon2 steps come before the first write, so no write lock waits on them.
+    async with password_turn() as turn:
+        user = await get_user(params.user_id, ctx)
+        if not await turn.verify(user.password_hash, params.current_password):
+            raise InvalidInput("The current password is wrong.", field="current_password")
+        check_password_policy(params.new_password, email=user.email)
+        user.password_hash = await turn.hash(params.new_password)
     await _end_sessions(ctx, user.id, keep=params.keep_session_id)
 
 

@@ -8,7 +8,9 @@ from py_core.database.base import (
     database_url,
     get_session,
     session_scope,
+    writer_engine,
 )
+from py_core.database.busy import is_database_busy
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -17,5 +19,7 @@ __all__ = [
     "create_session_factory",
     "database_url",
     "get_session",
+    "is_database_busy",
     "session_scope",
+    "writer_engine",
 ]

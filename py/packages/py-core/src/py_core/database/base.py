@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from py_core.database._sqlite import RoutingSession, create_sqlite_engine, writer_of
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Base",
@@ -30,12 +31,11 @@ __all__ = [
     "database_url",
     "get_session",
     "session_scope",
+    "writer_engine",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/py-app.db"
 """The embedded default: a SQLite file under `./data`, created on first use."""
-
-SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,45 +62,37 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine tuned for its backend (SQLite file or PostgreSQL)."""
+    """An async engine tuned for its backend (SQLite file or PostgreSQL).
+
+    On a SQLite file this is the reader engine, with a writer beside it (see
+    `py_core.database._sqlite`); `dispose()` closes both. Sessions from
+    `create_session_factory` use each for what it is for.
+    """
     if is_sqlite(url):
-        return _create_sqlite_engine(url, **kwargs)
+        return create_sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
 
-def _create_sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    connect_args = kwargs.pop("connect_args", {})
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite's own transaction handling defers BEGIN; take control so that
-        # SQLAlchemy's transactions (and SAVEPOINTs in tests) behave as documented.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers wait on the busy
-        # timeout instead of failing with "database is locked" at their first write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+def writer_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine to write through outside a session (migrations, bulk loads): the
+    SQLite writer, or the engine itself on PostgreSQL."""
+    return writer_of(engine) or engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that keep loaded objects usable after commit. On SQLite they read on
+    the reader engine and move to the writer at their first write."""
+    writer = writer_of(engine)
+    if writer is None:
+        return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=RoutingSession,
+        writer=writer.sync_engine,
+    )
 
 
 async def get_session(

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 
-from py_core.database.base import create_engine, database_url
+from py_core.database.base import create_engine, database_url, writer_engine
 from py_core.database.utils import StringEnum, UTCDateTime
 
 __all__ = ["alembic_config", "downgrade", "main", "upgrade", "upgrade_async"]
@@ -72,7 +72,9 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
     config = alembic_config(url)
     engine = create_engine(url)
     try:
-        async with engine.begin() as connection:
+        # The writer: on SQLite it takes the write lock up front, so two processes
+        # starting at once migrate one after the other.
+        async with writer_engine(engine).begin() as connection:
 
             def _run(sync_connection: Any) -> None:
                 config.attributes["connection"] = sync_connection

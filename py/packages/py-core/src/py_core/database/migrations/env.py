@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from py_core.database import models  # noqa: F401  (registers every table)
-from py_core.database.base import Base, create_engine
+from py_core.database.base import Base, create_engine, writer_engine
 from py_core.database.migrate import include_name, render_item
 
 config = context.config
@@ -43,7 +43,7 @@ def _run_sync(connection: Connection) -> None:
 async def _run_async(url: str) -> None:
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
+        async with writer_engine(engine).connect() as connection:
             await connection.run_sync(_run_sync)
             await connection.commit()
     finally:
