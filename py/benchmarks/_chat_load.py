@@ -40,7 +40,7 @@ from benchmarks._model_server import REPLY_TEXT, WORDS
 SETUP_CONCURRENCY = 8
 WARMUP_CALLS = 8
 TURN_TIMEOUT = 60.0
-PACED_TIMEOUT = 120.0
+PACED_TIMEOUT = 60.0
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 T = TypeVar("T")
@@ -62,8 +62,10 @@ class Plan:
     """The model id to ask for."""
     phases: dict[int, int]
     """Calls to make at each concurrency."""
+    phase_seconds: float = 15.0
+    """No new call starts after this long in a phase (the slow stay bounded in time)."""
     users: int = 0
-    """Users to sign up (the highest concurrency is enough)."""
+    """Users to sign up; the virtual users share them round robin."""
     paced_model: str | None = None
     """The app's model id on the paced server; None skips the paced phase."""
     paced_turns: int = 200
@@ -119,7 +121,8 @@ class Paced:
     seconds: float
     """From the first POST to the last reply's end."""
     words_share: float
-    """Words received in `message.delta` events over the words the server sent."""
+    """Words received in `message.delta` events over 64 per turn started (a failed turn
+    delivered none)."""
     exact_replies: int
     """Replies whose final text equals what the server sent."""
     first_p50_ms: float
@@ -146,6 +149,10 @@ class Report:
     """The paced phase, when run."""
     setup_retries: dict[str, int] = field(default_factory=dict[str, int])
     """Setup calls (sign-up, sign-in, token, thread) retried, by status."""
+    users: int = 0
+    """Accounts signed up."""
+    sign_up_seconds: float = 0.0
+    """How long signing the users up took (register, sign in, API token each)."""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -182,20 +189,25 @@ class _Measured:
 
 
 async def _phase(
-    concurrency: int, calls: int, pid: int, call: Callable[[int, int], Awaitable[Outcome]]
+    concurrency: int,
+    calls: int,
+    budget: float,
+    pid: int,
+    call: Callable[[int, int], Awaitable[Outcome]],
 ) -> _Measured:
-    """`calls` calls, `concurrency` at once; worker `w` makes its calls one after another."""
+    """`calls` calls, `concurrency` at once, none started after `budget` seconds; worker
+    `w` makes its calls one after another."""
     outcomes: list[Outcome] = []
     issued = 0
+    start = time.perf_counter()
 
     async def worker(index: int) -> None:
         nonlocal issued
-        while issued < calls:
+        while issued < calls and time.perf_counter() - start < budget:
             issued += 1
             outcomes.append(await call(index, issued))
 
     cpu, own = cpu_seconds(pid), _own_cpu()
-    start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     seconds = time.perf_counter() - start
     return _Measured(
@@ -301,7 +313,7 @@ class _AppLoad:
         counted: bool,
     ) -> Row:
         before = await _db_counters(self.client, self.plan.base) if counted else {}
-        measured = await _phase(concurrency, calls, self.plan.pid, call)
+        measured = await _phase(concurrency, calls, self.plan.phase_seconds, self.plan.pid, call)
         row = _row(path, concurrency, measured)
         if counted:
             after = await _db_counters(self.client, self.plan.base)
@@ -396,7 +408,9 @@ async def _bounded(make: Callable[[int], Awaitable[T]], indexes: range, limit: i
 
 async def _run_app(plan: Plan, client: httpx.AsyncClient) -> Report:
     load = _AppLoad(plan, client)
+    start = time.perf_counter()
     await load.sign_up_users()
+    signed_up = time.perf_counter() - start
     # Warm up: first calls import and build what every later call reuses.
     await load.v1_phase(4, WARMUP_CALLS, counted=False)
     await load.turn_phase(4, WARMUP_CALLS, counted=False)
@@ -409,6 +423,8 @@ async def _run_app(plan: Plan, client: httpx.AsyncClient) -> Report:
         report.rows.append(await load.turn_phase(concurrency, calls, counted=concurrency == 1))
     retries = Counter(r for account in load.accounts for r in account.retries)
     report.setup_retries = dict(retries)
+    report.sign_up_seconds = signed_up
+    report.users = len(load.accounts)
     return report
 
 
@@ -416,12 +432,11 @@ async def _run_passthrough(plan: Plan, client: httpx.AsyncClient) -> Report:
     async def call(worker: int, seq: int) -> Outcome:
         return await v1_completion(client, plan.v1, {}, plan.model, f"baseline {seq}")
 
-    await _phase(4, WARMUP_CALLS, plan.pid, call)
+    await _phase(4, WARMUP_CALLS, plan.phase_seconds, plan.pid, call)
     report = Report()
     for concurrency, calls in sorted(plan.phases.items()):
-        report.rows.append(
-            _row("v1", concurrency, await _phase(concurrency, calls, plan.pid, call))
-        )
+        measured = await _phase(concurrency, calls, plan.phase_seconds, plan.pid, call)
+        report.rows.append(_row("v1", concurrency, measured))
     return report
 
 

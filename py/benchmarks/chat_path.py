@@ -7,9 +7,10 @@ httpx pass-through in front of it (`_passthrough`): the app's throughput is prin
 a ratio to the pass-through's at the same concurrency.
 
 Sizes: `BENCH_QUICK=1` for a short run; `BENCH_CHAT_CALLS` calls per phase (200; 48
-quick; a fifth of it at concurrency 1, at least 4 per worker), `BENCH_CHAT_CONCURRENCY`
+quick; a fifth of it at concurrency 1, at least 4 per worker), `BENCH_CHAT_SECONDS`
+(no call starts after this long in a phase: 15; 5 quick), `BENCH_CHAT_CONCURRENCY`
 (`1,16,64`), `BENCH_CHAT_PACED` concurrent paced turns (200; 0 skips),
-`BENCH_CHAT_STACKS` (`sqlite,postgresql`).
+`BENCH_CHAT_USERS` accounts (16), `BENCH_CHAT_STACKS` (`sqlite,postgresql`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ _OWN_VARIABLES = {
 class Sizes:
     phases: dict[int, int]
     """Calls at each concurrency."""
+    phase_seconds: float
+    """No call starts after this long in a phase."""
+    users: int
+    """Accounts signed up; the virtual users share them round robin (threads are theirs)."""
     paced_turns: int
     """Concurrent turns against the paced server (0: none)."""
     stacks: list[StackName]
@@ -77,6 +82,8 @@ def sizes_from_env() -> Sizes:
     stacks = os.environ.get("BENCH_CHAT_STACKS", "sqlite,postgresql").split(",")
     return Sizes(
         phases={c: max(calls // 5, 5) if c == 1 else max(calls, per_worker * c) for c in levels},
+        phase_seconds=float(os.environ.get("BENCH_CHAT_SECONDS", 5 if quick else 15)),
+        users=int(os.environ.get("BENCH_CHAT_USERS", 16)),
         paced_turns=int(os.environ.get("BENCH_CHAT_PACED", 200)),
         stacks=[s for s in ("sqlite", "postgresql") if s in stacks],
     )
@@ -113,7 +120,8 @@ async def run() -> None:
     sizes = sizes_from_env()
     section(
         f"chat path end to end over HTTP: {WORDS}-word replies, one word per chunk; "
-        f"calls per phase {sizes.phases}; MAX_CONCURRENT_GENERATIONS={sizes.generations}, "
+        f"calls per phase {sizes.phases} (none started after {sizes.phase_seconds:.0f} s); "
+        f"MAX_CONCURRENT_GENERATIONS={sizes.generations}, "
         "sign-in and API rate limits lifted; every figure from this run"
     )
     print(f"  load average before: {_load()} (2 cores; other work on the machine lowers every row)")
@@ -149,6 +157,7 @@ async def _limits(instant: Child, proxy: Child, sizes: Sizes) -> dict[int, float
                 "pid": child.pid,
                 "model": "bench",
                 "phases": sizes.phases,
+                "phase_seconds": sizes.phase_seconds,
             },
         )
         for row in report["rows"]:
@@ -226,7 +235,8 @@ async def _measure(
                 "pid": app.pid,
                 "model": "bench",
                 "phases": sizes.phases,
-                "users": max(sizes.phases),
+                "phase_seconds": sizes.phase_seconds,
+                "users": sizes.users,
                 "paced_model": "bench-paced" if sizes.paced_turns else None,
                 "paced_turns": sizes.paced_turns,
                 "marks_url": f"{paced.origin}/marks",
@@ -295,6 +305,11 @@ def _print_app(report: dict[str, Any], baseline: dict[int, float]) -> None:
     print(
         "  first = first content chunk (/v1) or first message.delta (turn), from the request;"
         " SQL and transactions per call from /metrics at c=1 (the relay's polls included)"
+    )
+    took = report["sign_up_seconds"]
+    print(
+        f"  {report['users']} users signed up (register, sign in, API token; 8 at once) in "
+        f"{took:.1f} s; each virtual user has its own thread, accounts are shared"
     )
     if report["setup_retries"]:
         retried = ", ".join(f"{k} x{n}" for k, n in sorted(report["setup_retries"].items()))
