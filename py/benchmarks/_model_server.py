@@ -75,6 +75,7 @@ class _Server:
     def __init__(self, mode: Mode) -> None:
         self.mode = mode
         self.marks: dict[str, float] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
         self._frames: dict[str, tuple[list[bytes], bytes]] = {}
 
     def frames(self, model: str) -> tuple[list[bytes], bytes]:
@@ -106,20 +107,28 @@ class _Connection(asyncio.Protocol):
         head_end = self._buffer.find(b"\r\n\r\n")
         if head_end < 0:
             return
-        head = self._buffer[:head_end].decode("latin-1")
-        lines = head.split("\r\n")
+        lines = self._buffer[:head_end].decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
-        length = 0
+        headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip())
-        if len(self._buffer) < head_end + 4 + length:
-            return
-        body = self._buffer[head_end + 4 : head_end + 4 + length]
-        self._buffer = self._buffer[head_end + 4 + length :]
+            headers[name.strip().lower()] = value.strip()
+        rest = self._buffer[head_end + 4 :]
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            parsed = _dechunk(rest)
+            if parsed is None:
+                return  # more to come
+            body, rest = parsed
+        else:
+            length = int(headers.get("content-length", "0"))
+            if len(rest) < length:
+                return
+            body, rest = rest[:length], rest[length:]
+        self._buffer = rest
         self._busy = True
-        asyncio.get_running_loop().create_task(self._answer(method, path, body))
+        task = asyncio.get_running_loop().create_task(self._answer(method, path, body))
+        self._server.tasks.add(task)
+        task.add_done_callback(self._server.tasks.discard)
 
     async def _answer(self, method: str, path: str, body: bytes) -> None:
         try:
@@ -130,6 +139,8 @@ class _Connection(asyncio.Protocol):
                 self._json(200, marks)
             else:
                 self._json(404, {"error": {"message": "not found"}})
+        except ValueError:
+            self._json(400, {"error": {"message": "the body is not JSON"}})
         finally:
             self._busy = False
         if self._transport is not None and self._buffer:
@@ -168,6 +179,26 @@ class _Connection(asyncio.Protocol):
                 await asyncio.sleep(0)
         if self._transport is not None:
             transport.write(tail)
+
+
+def _dechunk(data: bytes) -> tuple[bytes, bytes] | None:
+    """A chunked body and what follows it, or None while it is incomplete."""
+    body, position = b"", 0
+    while True:
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0:
+            return None
+        size = int(data[position:line_end].split(b";", 1)[0], 16)
+        start = line_end + 2
+        if size == 0:
+            trailer_end = data.find(b"\r\n\r\n", line_end)
+            if trailer_end < 0:
+                return None
+            return body, data[trailer_end + 4 :]
+        if len(data) < start + size + 2:
+            return None
+        body += data[start : start + size]
+        position = start + size + 2
 
 
 def _last_user_text(request: dict[str, Any]) -> str:
