@@ -25,7 +25,13 @@ from py_core.chat import (
 from py_core.context import Context
 from py_core.database import create_engine, create_session_factory, session_scope
 from py_core.database.models import Message, MessageStatus, User
-from py_core.events import START, InProcessEventPublisher, MessageDelta, OutboxRelay
+from py_core.events import (
+    START,
+    InProcessEventPublisher,
+    MessageDelta,
+    OutboxRelay,
+    wake_on_commit,
+)
 from py_core.testing.databases import TestDatabases
 
 TOKENS = 2_000
@@ -47,20 +53,20 @@ async def run() -> None:
     factory = create_session_factory(engine)
     publisher = InProcessEventPublisher(logger=logging.getLogger("bench"))
     relay = OutboxRelay(factory, publisher)
+    wake_on_commit(factory, relay.wake)
     relay.start()
     runner = GenerationRunner(
         session_factory=factory,
         engine=ChatEngine(catalog_of({"fast": FunctionModel(stream_function=_fast)})),
         publisher=publisher,
         settings=RunnerSettings(),
-        outbox_wake=relay.wake,
     )
     await runner.start()
     async with session_scope(factory) as db:
         user = User(email="b@example.com", display_name="B", password_hash="-")
         db.add(user)
         await db.flush()
-        ctx = Context(db=db, outbox_wake=relay.wake)
+        ctx = Context(db=db)
         thread = await create_thread(CreateThread(user_id=user.id, model_id="fast"), ctx)
         turn = await post_message(
             PostMessage(user_id=user.id, thread_id=thread.id, content="go"), ctx

@@ -19,6 +19,7 @@ from py_app.ratelimit import RateLimiter, create_rate_limiter
 from py_app.settings import Settings
 from py_core.ai_ml import ChatEngine, ModelCatalog
 from py_core.chat import GenerationRunner, RunnerSettings
+from py_core.chat.completions import Completions
 from py_core.context import Context
 from py_core.database import create_engine, create_session_factory
 from py_core.database.base import is_sqlite
@@ -30,6 +31,7 @@ from py_core.events import (
     MessageCompleted,
     OutboxRelay,
     create_event_publisher,
+    wake_on_commit,
 )
 
 logger = logging.getLogger("py_app")
@@ -51,8 +53,12 @@ class Runtime:
     """Publishes committed outbox rows to the bus."""
     catalog: ModelCatalog
     """The models offered."""
+    chat_engine: ChatEngine
+    """Answers every turn and `/v1` call of this process; built once."""
     runner: GenerationRunner
     """Writes the replies, in this process."""
+    completions: Completions
+    """Runs and records the `/v1` calls, on the same engine."""
     rate_limiter: RateLimiter
     """Counts sign-in and sign-up attempts."""
     metrics: Metrics
@@ -64,7 +70,7 @@ class Runtime:
             db=session,
             logger=logging.getLogger("py_core"),
             models=self.catalog,
-            outbox_wake=self.relay.wake,
+            replies=self.runner,
         )
 
     async def check_ready(self) -> dict[str, str]:
@@ -111,16 +117,17 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
 
     # Told of each relayed row once across instances (SKIP LOCKED): each reply counts once.
     relay = OutboxRelay(sessions, publisher, on_published=count_tokens)
+    # Events leave right after their commit, not at the relay's next poll.
+    wake_on_commit(sessions, relay.wake)
+    chat_engine = ChatEngine(catalog)
     runner = GenerationRunner(
         session_factory=sessions,
-        engine=ChatEngine(catalog),
+        engine=chat_engine,
         publisher=publisher,
         settings=RunnerSettings(
             max_concurrent=settings.max_concurrent_generations,
             shutdown_grace=settings.shutdown_grace_seconds,
         ),
-        # Final events leave right after their commit, not at the relay's next poll.
-        outbox_wake=relay.wake,
     )
     metrics.track_generations(lambda: runner.running, lambda: runner.queued)
 
@@ -131,7 +138,11 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         publisher=publisher,
         relay=relay,
         catalog=catalog,
+        chat_engine=chat_engine,
         runner=runner,
+        completions=Completions(
+            engine=chat_engine, sessions=sessions, logger=logging.getLogger("py_app.openai_api")
+        ),
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         metrics=metrics,
     )

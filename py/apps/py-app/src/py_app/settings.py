@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from py_core.chat import DEFAULT_MAX_CONCURRENT
 from py_core.database import DEFAULT_DATABASE_URL
 
 
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     """`EVENTS_NAMESPACE`: prefix of the event bus's keys (one per deployment)."""
     events_thread_maxlen: int = Field(default=1_000, ge=10)
     """`EVENTS_THREAD_MAXLEN`: events kept per thread for resuming streams."""
-    max_concurrent_generations: int = Field(default=4, ge=1)
+    max_concurrent_generations: int = Field(default=DEFAULT_MAX_CONCURRENT, ge=1)
     """`MAX_CONCURRENT_GENERATIONS`: replies written at once by one process."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     """`SHUTDOWN_GRACE_SECONDS`: on stop, replies in flight may finish within this time;

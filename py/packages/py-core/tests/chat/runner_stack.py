@@ -42,6 +42,7 @@ from py_core.events import (
     RedisEventPublisher,
     RelaySettings,
 )
+from py_core.events.outbox import wake_on_commit
 from py_core.events.testing import delete_namespace, take
 from py_core.testing import services
 
@@ -80,6 +81,7 @@ class Stack:
         engine = create_engine(db_url)
         factory = create_session_factory(engine)
         relay = OutboxRelay(factory, publisher, settings=RelaySettings(poll_interval=0.05))
+        wake_on_commit(factory, relay.wake)
         relay.start()
         return cls(
             engine=engine, factory=factory, publisher=publisher, relay=relay, namespace=namespace
@@ -94,7 +96,6 @@ class Stack:
             publisher=self.publisher,
             settings=settings,
             logger=LOGGER,
-            outbox_wake=self.relay.wake,
         )
         await self.runner.start()
         return self.runner
@@ -111,7 +112,7 @@ class Stack:
         await self.engine.dispose()
 
     def ctx(self, db: AsyncSession) -> Context:
-        return Context(db=db, logger=LOGGER, outbox_wake=self.relay.wake)
+        return Context(db=db, logger=LOGGER, replies=self.runner)
 
     async def user(self, name: str = "alice") -> User:
         async with session_scope(self.factory) as db:
@@ -130,14 +131,15 @@ class Stack:
             turn = await post_message(
                 PostMessage(user_id=user.id, thread_id=thread.id, content=content), self.ctx(db)
             )
-        assert self.runner is not None
-        self.runner.submit(turn.assistant_message.id)
+        # The context's runner was handed the reply when the transaction committed.
         return turn.assistant_message
 
-    async def cancel(self, user: User, message: Message) -> None:
+    async def cancel(self, user: User, message: Message, *, elsewhere: bool = False) -> None:
+        """Stop a reply, from this process or (`elsewhere`) from one that does not run it."""
         async with session_scope(self.factory) as db:
             params = CancelTurn(user_id=user.id, thread_id=message.thread_id, message_id=message.id)
-            await cancel_turn(params, self.ctx(db))
+            ctx = Context(db=db, logger=LOGGER) if elsewhere else self.ctx(db)
+            await cancel_turn(params, ctx)
 
     async def load(self, message_id: str) -> Message:
         async with session_scope(self.factory) as db:

@@ -92,7 +92,7 @@ async def test_kept_as_a_thread_that_continues_like_any_other(
     engine = ChatEngine(catalog_of({"rec": recording_model(seen)}))
     completions, ctx = completions_of(sessions, engine)
     prepared = prepare_completion(
-        Completion(user_id=user.id, model_id="rec", messages=CONVERSATION), ctx
+        Completion(user_id=user.id, model_id="rec", messages=CONVERSATION), ctx.models
     )
     async with aclosing(completions.stream(prepared)) as stream:
         items = [item async for item in stream]
@@ -148,10 +148,12 @@ async def test_not_kept_records_usage_only(
     engine = ChatEngine(catalog_of({"fast": text_model("Hello there")}))
     completions, ctx = completions_of(sessions, engine)
     kept = await completions.run(
-        prepare_completion(Completion(user_id=user.id, model_id="fast", messages=CONVERSATION), ctx)
+        prepare_completion(
+            Completion(user_id=user.id, model_id="fast", messages=CONVERSATION), ctx.models
+        )
     )
     prepared = prepare_completion(
-        Completion(user_id=user.id, model_id="fast", messages=CONVERSATION, keep=False), ctx
+        Completion(user_id=user.id, model_id="fast", messages=CONVERSATION, keep=False), ctx.models
     )
     result = await completions.run(prepared)
     assert result.text == "Hello there"
@@ -174,7 +176,7 @@ async def test_a_failure_is_raised_and_kept_as_a_failed_reply(
     engine = ChatEngine(catalog_of({"busy": failing_model(error)}))
     completions, ctx = completions_of(sessions, engine)
     prepared = prepare_completion(
-        Completion(user_id=user.id, model_id="busy", messages=CONVERSATION), ctx
+        Completion(user_id=user.id, model_id="busy", messages=CONVERSATION), ctx.models
     )
     with pytest.raises(ChatError) as raised:
         await completions.run(prepared)
@@ -192,7 +194,7 @@ async def test_closing_the_stream_early_keeps_a_cancelled_reply(
     engine = ChatEngine(catalog_of({"slow": stalling_model(["Once ", "upon "])}))
     completions, ctx = completions_of(sessions, engine)
     prepared = prepare_completion(
-        Completion(user_id=user.id, model_id="slow", messages=CONVERSATION), ctx
+        Completion(user_id=user.id, model_id="slow", messages=CONVERSATION), ctx.models
     )
     async with aclosing(completions.stream(prepared)) as stream:
         async for item in stream:
@@ -223,7 +225,7 @@ async def test_temperature_and_max_tokens_reach_the_model_under_the_cap(
                     max_tokens=max_tokens,
                     keep=False,
                 ),
-                ctx,
+                ctx.models,
             )
         )
     assert [s["settings"].get("max_tokens") for s in seen] == [20, 100, 100]
@@ -234,7 +236,7 @@ def _prepare(messages: list[ChatMessage], **kwargs: Any) -> PreparedCompletion:
     engine = ChatEngine(catalog_of({"fast": text_model("hi")}))
     ctx = Context(db=None, logger=LOGGER, models=engine.catalog)  # type: ignore[arg-type]
     params: dict[str, Any] = {"user_id": "u", "model_id": "fast", "messages": messages, **kwargs}
-    return prepare_completion(Completion(**params), ctx)
+    return prepare_completion(Completion(**params), ctx.models)
 
 
 def test_conversation_checks() -> None:
@@ -269,7 +271,7 @@ async def test_consecutive_user_messages_belong_to_the_next_reply(
         ChatMessage(role="user", text="Three"),
     ]
     prepared = prepare_completion(
-        Completion(user_id=user.id, model_id="rec", messages=messages), ctx
+        Completion(user_id=user.id, model_id="rec", messages=messages), ctx.models
     )
     conversation = prepared.conversation
     assert (conversation.user_text, conversation.first_user_text) == ("Three", "One")
@@ -305,7 +307,7 @@ async def test_a_conversation_sent_again_with_more_continues_its_thread(
     async def call(*messages: tuple[str, str]) -> str:
         conversation = [ChatMessage(role=role, text=text) for role, text in messages]  # type: ignore[arg-type]
         prepared = prepare_completion(
-            Completion(user_id=user.id, model_id="fast", messages=conversation), ctx
+            Completion(user_id=user.id, model_id="fast", messages=conversation), ctx.models
         )
         await completions.run(prepared)
         async with session_scope(sessions) as db:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic_ai.exceptions import ModelHTTPError
+from pydantic_ai.models import Model
 from sqlalchemy import update
 
 from py_core.ai_ml.testing import failing_model, stalling_model, text_model
@@ -91,7 +92,7 @@ async def test_cancel_mid_stream_keeps_the_partial_text(stack: Stack) -> None:
     reply = await stack.post(user, thread)
     async with asyncio.timeout(10):
         await started.wait()
-    await stack.cancel(user, reply)  # through the outbox and the bus, as from another process
+    await stack.cancel(user, reply)  # this process writes it: stopped once the stop commits
     done = await wait_for_status(stack, reply.id, MessageStatus.CANCELLED)
     assert done.text == "Half an answer"
     assert done.completed_at is not None
@@ -126,9 +127,11 @@ async def test_a_killed_generation_is_marked_interrupted_by_recovery(stack: Stac
     # The process dies: its tasks vanish without a word, and its lease runs out.
     runner = stack.runner
     assert runner is not None
-    for task in runner._tasks:
+    assert runner._janitor_task is not None
+    tasks = [*runner._tasks, runner._janitor_task]
+    for task in tasks:
         task.cancel()
-    await asyncio.gather(*runner._tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
     async with session_scope(stack.factory) as db:
         await db.execute(
             update(Message)
@@ -136,7 +139,7 @@ async def test_a_killed_generation_is_marked_interrupted_by_recovery(stack: Stac
             .values(status=MessageStatus.STREAMING, lease_expires_at=utcnow() - timedelta(1))
         )
     stack.runner = None
-    recovered = await recover_expired(stack.factory, logger=LOGGER, wake=stack.relay.wake)
+    recovered = await recover_expired(stack.factory, logger=LOGGER)
     assert recovered == [reply.id]
     done = await stack.load(reply.id)
     assert done.status is MessageStatus.FAILED
@@ -218,3 +221,63 @@ async def test_a_queued_reply_can_be_cancelled_before_it_starts(stack: Stack) ->
     assert (await stack.load(second.id)).status is MessageStatus.CANCELLED
     events = await stack.events_until_final(second_thread.id, second.id)
     assert not [e for e in events if isinstance(e, MessageDelta)]
+
+
+async def test_a_stop_asked_on_another_process_arrives_with_a_checkpoint(stack: Stack) -> None:
+    started = asyncio.Event()
+    await stack.start_runner({"m": stalling_model(["Half ", "an ", "answer"], started=started)})
+    user = await stack.user()
+    thread = await stack.thread(user, "m")
+    reply = await stack.post(user, thread)
+    async with asyncio.timeout(10):
+        await started.wait()
+    await stack.cancel(user, reply, elsewhere=True)  # only the database knows
+    done = await wait_for_status(stack, reply.id, MessageStatus.CANCELLED)
+    assert done.text == "Half an answer"
+    assert done.cancel_requested
+
+
+async def test_checkpoints_save_every_streaming_reply_in_one_go(stack: Stack) -> None:
+    started = [asyncio.Event() for _ in range(3)]
+    models: dict[str, Model] = {
+        f"m{i}": stalling_model([f"part {i}"], started=e) for i, e in enumerate(started)
+    }
+    await stack.start_runner(models)
+    user = await stack.user()
+    replies = [await stack.post(user, await stack.thread(user, f"m{i}")) for i in range(3)]
+    async with asyncio.timeout(10):
+        for event in started:
+            await event.wait()
+        while [(await stack.load(r.id)).text for r in replies] != [f"part {i}" for i in range(3)]:
+            await asyncio.sleep(0.02)
+
+
+async def test_hundreds_of_concurrent_turns_all_complete_with_the_models_text(
+    stack: Stack,
+) -> None:
+    """200 conversations at once with the default bound: none waits for another, and
+    each reply stored is exactly what its model wrote."""
+    from pydantic_ai.messages import ModelMessage
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+    async def per_thread(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        question = str(messages[-1].parts[-1].content)  # type: ignore[union-attr]
+        for word in range(40):
+            await asyncio.sleep(0.005)  # a provider's pace: the replies overlap
+            yield f"{question}-{word} "
+
+    # The app's pacing of deltas and checkpoints, not the quick one of the other tests.
+    paced = replace(QUICK, delta_interval=0.04, checkpoint_interval=1.0, recovery_interval=5.0)
+    model: Model = FunctionModel(stream_function=per_thread)
+    runner = await stack.start_runner({"m": model}, paced)
+    user = await stack.user()
+    threads = [await stack.thread(user, "m") for _ in range(200)]
+    replies = [await stack.post(user, thread, f"q{i}") for i, thread in enumerate(threads)]
+    async with asyncio.timeout(60):
+        while runner.queued or runner.running:
+            assert runner.queued == 0  # the default bound is far above 200
+            await asyncio.sleep(0.05)
+    for i, reply in enumerate(replies):
+        stored = await stack.load(reply.id)
+        assert stored.status is MessageStatus.COMPLETE
+        assert stored.text == "".join(f"q{i}-{word} " for word in range(40))

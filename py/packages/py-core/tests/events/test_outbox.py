@@ -22,6 +22,7 @@ from py_core.events import (
     RelaySettings,
     ThreadUpdated,
 )
+from py_core.events.outbox import wake_on_commit
 from py_core.events.testing import MakeBus, TcpProxy, take
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -31,9 +32,9 @@ def updates(thread_id: str, count: int) -> list[Event]:
     return [ThreadUpdated(owner_id="u1", thread_id=thread_id, title=f"v{i}") for i in range(count)]
 
 
-async def commit(sessions: Sessions, events: list[Event], **context: object) -> None:
+async def commit(sessions: Sessions, events: list[Event]) -> None:
     async with sessions() as session, session.begin():
-        ctx = Context(db=session, **context)  # type: ignore[arg-type]
+        ctx = Context(db=session)
         for event in events:
             ctx.events.add(event)
 
@@ -86,12 +87,14 @@ async def test_a_rolled_back_transaction_publishes_nothing(
 
 async def test_the_relay_is_woken_by_the_commit(sessions: Sessions, bus: EventBus) -> None:
     relay = OutboxRelay(sessions, bus, settings=RelaySettings(poll_interval=3600))
+    waking = async_sessionmaker(**sessions.kw)
+    wake_on_commit(waking, relay.wake)
     thread = uuid7_str()
     async with contextlib.aclosing(bus.subscribe(thread, after=START)) as subscription:
         relay.start()
         try:
             events = updates(thread, 2)
-            await commit(sessions, events, outbox_wake=relay.wake)
+            await commit(waking, events)
             assert [e.event for e in await take(subscription, 2)] == events
         finally:
             await relay.stop()
@@ -198,8 +201,9 @@ async def test_concurrent_relays_publish_each_row_once_in_thread_order(
 async def test_the_wake_comes_after_a_commit_with_events_only(sessions: Sessions) -> None:
     wakes: list[None] = []
     thread = uuid7_str()
+    wake_on_commit(sessions, lambda: wakes.append(None))
     async with sessions() as session:
-        ctx = Context(db=session, outbox_wake=lambda: wakes.append(None))
+        ctx = Context(db=session)
         ctx.events.add(updates(thread, 1)[0])
         await session.rollback()
         assert wakes == []

@@ -13,7 +13,6 @@ from py_core.events import (
     Event,
     InvalidEvent,
     MessageCancelled,
-    MessageCancelRequested,
     MessageCompleted,
     MessageCreated,
     MessageDelta,
@@ -51,7 +50,6 @@ EXAMPLES: list[Event] = [
     ),
     MessageFailed(owner_id=OWNER, thread_id=THREAD, message_id=MESSAGE, error="boom", text="He"),
     MessageCancelled(owner_id=OWNER, thread_id=THREAD, message_id=MESSAGE, text="Hel"),
-    MessageCancelRequested(owner_id=OWNER, thread_id=THREAD, message_id=MESSAGE),
 ]
 
 

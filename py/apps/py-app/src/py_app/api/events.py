@@ -30,8 +30,6 @@ from py_core.events import START, StreamTrimmed
 
 router = APIRouter(prefix="/api/v1/threads", tags=["events"], responses=AUTHENTICATED_ERRORS)
 
-# Internal plumbing between processes; browsers have no use for it.
-HIDDEN_TYPES = frozenset({"message.cancel_requested"})
 _STREAM_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
 
 
@@ -104,8 +102,6 @@ async def _stream(
                 async for entry in publisher.subscribe(thread_id, after=position):
                     position = entry.stream_id
                     event = entry.event
-                    if event.type in HIDDEN_TYPES:
-                        continue
                     if not await recheck.still_allowed():
                         return
                     yield ServerSentEvent(

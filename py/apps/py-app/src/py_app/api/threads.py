@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -18,14 +17,7 @@ from py_app.api.schemas import (
     TurnOut,
     error_responses,
 )
-from py_app.deps import (
-    ContextDep,
-    CurrentUser,
-    OwnedThread,
-    RuntimeDep,
-    SessionDep,
-    check_id,
-)
+from py_app.deps import ContextDep, CurrentUser, OwnedThread, check_id
 from py_core.chat import (
     CancelTurn,
     CreateThread,
@@ -45,8 +37,6 @@ from py_core.chat import (
     update_thread,
 )
 from py_core.database.models import ThreadStatus
-
-logger = logging.getLogger("py_app")
 
 router = APIRouter(
     prefix="/api/v1/threads",
@@ -141,25 +131,14 @@ async def get_messages(
 
 @router.post("/{thread_id}/messages", status_code=202)
 async def post_thread_message(
-    body: MessageIn,
-    thread: OwnedThread,
-    user: CurrentUser,
-    ctx: ContextDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    body: MessageIn, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
 ) -> TurnOut:
     """Store the message and a pending reply, and answer at once; the reply streams
-    on the thread's events. 409 while the previous reply is unfinished."""
+    on the thread's events (it starts once the request's transaction commits). 409
+    while the previous reply is unfinished."""
     turn = await post_message(
         PostMessage(user_id=user.id, thread_id=thread.id, content=body.content), ctx
     )
-    # The runner reads the reply in its own transaction: commit first.
-    await session.commit()
-    try:
-        runtime.runner.submit(turn.assistant_message.id)
-    except RuntimeError:
-        # Shutting down: recovery marks the reply interrupted once its lease runs out.
-        logger.warning("reply not started: the app is stopping")
     return TurnOut(
         user_message=MessageOut.of(turn.user_message),
         assistant_message=MessageOut.of(turn.assistant_message),
@@ -168,12 +147,7 @@ async def post_thread_message(
 
 @router.post("/{thread_id}/messages/{message_id}/cancel")
 async def cancel_message(
-    message_id: str,
-    thread: OwnedThread,
-    user: CurrentUser,
-    ctx: ContextDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    message_id: str, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
 ) -> MessageOut:
     """Stop a reply, wherever it is being written. A pending one is cancelled at once;
     a streaming one ends `cancelled` with its partial text shortly after."""
@@ -183,7 +157,4 @@ async def cancel_message(
         ),
         ctx,
     )
-    await session.commit()
-    # The request reaches every process through the bus; this one need not wait for it.
-    runtime.runner.cancel_local(message.id)
     return MessageOut.of(message)

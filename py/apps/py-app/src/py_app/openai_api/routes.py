@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from py_app.deps import ContextDep, RuntimeDep, SessionDep
+from py_app.deps import RuntimeDep
 from py_app.openai_api.errors import OpenAIRoute, missing_api_key, rate_limited
 from py_app.openai_api.schemas import ChatCompletionIn, ChatCompletionOut, ModelListOut, ModelOut
 from py_app.openai_api.streaming import Call, completion_out, stream_response
 from py_app.runtime import Runtime
 from py_core.accounts import authenticate_api_token
-from py_core.ai_ml import ChatEngine, ModelOption, TurnResult
-from py_core.chat.completions import (
-    Completion,
-    Completions,
-    PreparedCompletion,
-    prepare_completion,
-)
+from py_core.ai_ml import ModelOption, TurnResult
+from py_core.chat.completions import Completion, PreparedCompletion, prepare_completion
+from py_core.database import session_scope
 from py_core.database.models import User
-
-logger = logging.getLogger("py_app.openai_api")
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
@@ -32,13 +25,18 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 MODELS_CREATED = 0
 
 
-async def get_api_user(request: Request, ctx: ContextDep, runtime: RuntimeDep) -> User:
+async def get_api_user(request: Request, runtime: RuntimeDep) -> User:
     """The owner of the Bearer API token (a session cookie is not enough here), within
-    the account's request rate (shared through Redis when configured)."""
+    the account's request rate (shared through Redis when configured).
+
+    Its own unit of work, committed before the handler runs: no transaction (and on
+    SQLite no write lock for the token's last use) stays open while the model answers.
+    """
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise missing_api_key()
-    user = await authenticate_api_token(secret.strip(), ctx)
+    async with session_scope(runtime.sessions) as session:
+        user = await authenticate_api_token(secret.strip(), runtime.context(session))
     limit = runtime.settings.api_requests_per_minute
     verdict = await runtime.rate_limiter.hit(f"v1:user:{user.id}", limit, 60)
     if not verdict.allowed:
@@ -71,11 +69,7 @@ async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> Model
     },
 )
 async def create_chat_completion(
-    body: ChatCompletionIn,
-    user: ApiUser,
-    ctx: ContextDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    body: ChatCompletionIn, user: ApiUser, runtime: RuntimeDep
 ) -> ChatCompletionOut | StreamingResponse:
     prepared = prepare_completion(
         Completion(
@@ -86,17 +80,9 @@ async def create_chat_completion(
             max_tokens=body.output_cap,
             keep=runtime.settings.openai_api_keep_threads,
         ),
-        ctx,
+        runtime.catalog,
     )
-    # Commit the token's last use now: no transaction stays open while the model answers.
-    await session.commit()
-    completions = Completions(
-        # Cheap to build (two pydantic-ai agents); the runtime does not share the runner's.
-        engine=ChatEngine(runtime.catalog),
-        sessions=runtime.sessions,
-        logger=logger,
-        outbox_wake=runtime.relay.wake,
-    )
+    completions = runtime.completions
     call = Call(id=f"chatcmpl-{prepared.reply_id}", created=int(time.time()), model=body.model)
 
     def count(result: TurnResult) -> None:

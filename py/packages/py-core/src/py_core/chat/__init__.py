@@ -4,6 +4,7 @@ Every operation takes the acting user; another user's thread or message is
 `NotFound`, never `Forbidden`.
 """
 
+from py_core.chat._settings import DEFAULT_MAX_CONCURRENT
 from py_core.chat.messages import ListMessages, get_message, list_messages
 from py_core.chat.runner import GenerationRunner, RunnerSettings
 from py_core.chat.search import SearchThreads, search_threads
@@ -22,6 +23,7 @@ from py_core.chat.threads import (
 from py_core.chat.turns import CancelTurn, PostedTurn, PostMessage, cancel_turn, post_message
 
 __all__ = [
+    "DEFAULT_MAX_CONCURRENT",
     "CancelTurn",
     "CreateThread",
     "DeleteThread",

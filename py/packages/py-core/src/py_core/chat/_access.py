@@ -14,12 +14,10 @@ async def get_owned_thread(
     user_id: str, thread_id: str, ctx: Context, *, lock: bool = False
 ) -> Thread:
     """The thread if `user_id` owns it. `lock` serialises writers on PostgreSQL
-    (SQLite's `BEGIN IMMEDIATE` already does)."""
-    stmt = select(Thread).where(Thread.id == thread_id, Thread.owner_id == user_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    thread = await ctx.db.scalar(stmt)
-    if thread is None:
+    (SQLite has one writer at a time anyway). Without it, a thread the request already
+    loaded (the route's dependency) comes from the session, with no second query."""
+    thread = await ctx.db.get(Thread, thread_id, with_for_update=lock or None)
+    if thread is None or thread.owner_id != user_id:
         raise NotFound("No such thread.")
     return thread
 

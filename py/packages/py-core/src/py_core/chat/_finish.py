@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.ai_ml.history import dump_messages
-from py_core.ai_ml.types import TurnResult
+from py_core.ai_ml.types import ChatError, TurnResult
 from py_core.context import Context
 from py_core.database import session_scope
 from py_core.database.models import Message, MessageStatus, Thread
@@ -31,6 +31,8 @@ class Outcome:
     """The engine's result (messages for history, usage, model), when there was one."""
     error: str | None = None
     """For FAILED: a readable reason."""
+    failure: ChatError | None = None
+    """For FAILED: the error itself, for callers that answer with it (the `/v1` API)."""
 
 
 async def finish(
@@ -39,19 +41,23 @@ async def finish(
     outcome: Outcome,
     *,
     logger: logging.Logger,
-    wake: Callable[[], None] | None = None,
 ) -> Message | None:
     """Write the outcome unless the reply already ended (e.g. recovery got there first)."""
     async with session_scope(factory) as db:
-        message = await db.get(Message, message_id, with_for_update=True)
-        if message is None or message.status.is_final:
+        row = (
+            await db.execute(
+                select(Message, Thread)
+                .join(Thread, Thread.id == Message.thread_id)
+                .where(Message.id == message_id)
+                .with_for_update(of=Message)
+            )
+        ).first()
+        if row is None or row[0].status.is_final:
             return None
-        thread = await db.get_one(Thread, message.thread_id)
+        message, thread = row
         apply_outcome(message, outcome)
-        thread.last_activity_at = utcnow()
-        Context(db=db, logger=logger, outbox_wake=wake).events.add(
-            outcome_event(message, thread.owner_id)
-        )
+        thread.last_activity_at = message.completed_at or utcnow()
+        Context(db=db, logger=logger).events.add(outcome_event(message, thread.owner_id))
     return message
 
 

@@ -7,19 +7,25 @@ from dataclasses import dataclass, field
 from py_core.ai_ml.history import HistoryBudget
 from py_core.database.utils import uuid7_str
 
+DEFAULT_MAX_CONCURRENT = 500
+"""Replies one process writes at once by default. A reply mostly waits on its provider
+(about 60 KB of memory and no CPU while it waits), so this is sized for hundreds of
+conversations; the provider's own rate limit is usually the real bound."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunnerSettings:
     """How generations run. The defaults suit a chat UI; tests shrink the times."""
 
-    max_concurrent: int = 4
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT
     """Generations running at once in this process; the rest wait in order."""
     delta_interval: float = 0.04
     """Seconds between `message.delta` events of one reply (30-50 ms reads as smooth)."""
     delta_max_chars: int = 256
     """Publish sooner once this many characters are buffered."""
     checkpoint_interval: float = 1.0
-    """Seconds between saves of the partial text, so a crash loses little."""
+    """Seconds between checkpoints: the partial text of every reply saved (so a crash
+    loses little), and stops asked for on other processes read."""
     lease_duration: float = 30.0
     """How long a generation may go unheard of before recovery declares it dead."""
     lease_renew_interval: float = 10.0

@@ -4,8 +4,8 @@ and recorded: kept as a thread of its owner (the default), or as a usage record 
 The operations behind the OpenAI-compatible `/v1/chat/completions`:
 
 ```python
-prepared = prepare_completion(Completion(user_id=user.id, model_id="gpt", messages=msgs), ctx)
-completions = Completions(engine=engine, sessions=factory, logger=logger)
+prepared = prepare_completion(Completion(user_id=user.id, model_id="gpt", messages=msgs), catalog)
+completions = Completions(engine=engine, sessions=factory)  # one per process
 async for item in completions.stream(prepared):  # TextDelta ... then one TurnResult,
     ...                                           # yielded once the call is recorded
 ```
@@ -16,16 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from py_core.ai_ml import ChatEngine
-from py_core.ai_ml.types import ChatError, StreamItem, TextDelta, TurnRequest, TurnResult
+from py_core.ai_ml import ChatEngine, ModelCatalog
+from py_core.ai_ml.types import StreamItem, TurnRequest, TurnResult
 from py_core.chat._conversation import ChatMessage, ChatRole, Conversation
 from py_core.chat._finish import Outcome
 from py_core.chat._kept import keep_as_thread
+from py_core.chat._turn import TurnRun
 from py_core.context import Context
 from py_core.database import session_scope
 from py_core.database.models import MessageStatus, Thread, UsageRecord
@@ -42,8 +43,6 @@ __all__ = [
     "prepare_completion",
     "record_completion",
 ]
-
-UNEXPECTED = "Something went wrong while writing this reply. Try again."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,10 +79,11 @@ class PreparedCompletion:
     now, so that uuid7 order is conversation order."""
 
 
-def prepare_completion(params: Completion, ctx: Context) -> PreparedCompletion:
-    """Check the call and build the engine's request; nothing is written yet."""
-    if ctx.models is not None:
-        ctx.models.get(params.model_id)
+def prepare_completion(params: Completion, models: ModelCatalog | None) -> PreparedCompletion:
+    """Check the call against the offered `models` (None skips the model check) and
+    build the engine's request; nothing is read or written."""
+    if models is not None:
+        models.get(params.model_id)
     if params.temperature is not None and not 0 <= params.temperature <= 2:
         raise InvalidInput("The temperature must be between 0 and 2.", field="temperature")
     if params.max_tokens is not None and params.max_tokens < 1:
@@ -140,7 +140,7 @@ async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | 
 @dataclass(kw_only=True)
 class Completions:
     """Runs prepared completions and records each one however it ends (complete,
-    failed, or cut short by the caller going away). Safe to share."""
+    failed, or cut short by the caller going away). One per process; safe to share."""
 
     engine: ChatEngine
     """Answers, with the same engine and limits as chat turns."""
@@ -148,42 +148,31 @@ class Completions:
     """Where the record is written, in its own transaction once the reply ends."""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("py_core.chat"))
     """Where failures are logged."""
-    outbox_wake: Callable[[], None] | None = None
-    """`OutboxRelay.wake`, so the thread's events go out right after the record."""
 
     async def stream(self, prepared: PreparedCompletion) -> AsyncGenerator[StreamItem, None]:
         """The engine's items, the `TurnResult` last and only once the call is recorded.
 
-        A `ChatError` is recorded (a failed reply) and raised. Closing the generator
-        early stops the model and records what was written as a cancelled reply.
+        A failure is recorded (a failed reply) and raised as its `ChatError`. Closing
+        the generator early stops the model and records what was written as a
+        cancelled reply.
         """
-        parts: list[str] = []
-        result: TurnResult | None = None
+        run = TurnRun(engine=self.engine, request=prepared.request, logger=self.logger)
         outcome: Outcome | None = None
         try:
-            async with contextlib.aclosing(self.engine.stream_turn(prepared.request)) as items:
+            async with contextlib.aclosing(run.stream()) as items:
                 async for item in items:
-                    if isinstance(item, TurnResult):
-                        result = item
-                        continue
-                    if isinstance(item, TextDelta):
-                        parts.append(item.text)
-                    yield item
-            if result is None:
-                raise ChatError("provider_error", "The model ended the reply without a result.")
-            outcome = Outcome(status=MessageStatus.COMPLETE, text=result.text, result=result)
-        except ChatError as error:
-            outcome = Outcome(status=MessageStatus.FAILED, text="".join(parts), error=error.message)
-            raise
-        except Exception:
-            self.logger.exception("completion crashed", extra={"message_id": prepared.reply_id})
-            outcome = Outcome(status=MessageStatus.FAILED, text="".join(parts), error=UNEXPECTED)
-            raise
+                    if isinstance(item, Outcome):
+                        outcome = item
+                    else:
+                        yield item
         finally:
             if outcome is None:  # closed or cancelled by the caller
-                outcome = Outcome(status=MessageStatus.CANCELLED, text="".join(parts))
+                outcome = run.cut_short(MessageStatus.CANCELLED)
             await asyncio.shield(self._record(prepared, outcome))
-        yield result
+        if outcome.failure is not None:
+            raise outcome.failure
+        assert outcome.result is not None  # a turn that did not fail has its result
+        yield outcome.result
 
     async def run(self, prepared: PreparedCompletion) -> TurnResult:
         """The whole reply at once, recorded."""
@@ -198,7 +187,7 @@ class Completions:
     async def _record(self, prepared: PreparedCompletion, outcome: Outcome) -> None:
         try:
             async with session_scope(self.sessions) as db:
-                ctx = Context(db=db, logger=self.logger, outbox_wake=self.outbox_wake)
+                ctx = Context(db=db, logger=self.logger)
                 await record_completion(RecordCompletion(prepared=prepared, outcome=outcome), ctx)
         except Exception:
             self.logger.exception(

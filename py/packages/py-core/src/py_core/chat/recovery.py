@@ -8,7 +8,7 @@ reason "interrupted" and publishes that through the outbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -17,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from py_core.chat._finish import INTERRUPTED, Outcome, apply_outcome, outcome_event
 from py_core.context import Context
 from py_core.database import session_scope
-from py_core.database.models import Message, MessageStatus, Thread
+from py_core.database.models import UNFINISHED_STATUSES, Message, MessageStatus, Thread
 from py_core.database.utils import utcnow
 
-UNFINISHED = (MessageStatus.PENDING, MessageStatus.STREAMING)
 _BATCH = 100
 
 
@@ -32,7 +31,7 @@ async def renew_leases(
     async with session_scope(factory) as db:
         await db.execute(
             update(Message)
-            .where(Message.id.in_(list(message_ids)), Message.status.in_(UNFINISHED))
+            .where(Message.id.in_(list(message_ids)), Message.status.in_(UNFINISHED_STATUSES))
             .values(lease_expires_at=utcnow() + duration)
         )
 
@@ -42,7 +41,6 @@ async def recover_expired(
     *,
     logger: logging.Logger,
     now: datetime | None = None,
-    wake: Callable[[], None] | None = None,
 ) -> list[str]:
     """Mark every unfinished reply whose lease ran out as interrupted; return their ids.
 
@@ -51,7 +49,7 @@ async def recover_expired(
     """
     recovered: list[str] = []
     while True:
-        batch = await _recover_batch(factory, logger, now or utcnow(), wake)
+        batch = await _recover_batch(factory, logger, now or utcnow())
         recovered += batch
         if len(batch) < _BATCH:
             return recovered
@@ -61,7 +59,6 @@ async def _recover_batch(
     factory: async_sessionmaker[AsyncSession],
     logger: logging.Logger,
     now: datetime,
-    wake: Callable[[], None] | None,
 ) -> list[str]:
     async with session_scope(factory) as db:
         rows = list(
@@ -69,7 +66,7 @@ async def _recover_batch(
                 select(Message, Thread.owner_id)
                 .join(Thread, Thread.id == Message.thread_id)
                 .where(
-                    Message.status.in_(UNFINISHED),
+                    Message.status.in_(UNFINISHED_STATUSES),
                     or_(Message.lease_expires_at.is_(None), Message.lease_expires_at < now),
                 )
                 .order_by(Message.id)
@@ -77,7 +74,7 @@ async def _recover_batch(
                 .with_for_update(of=Message, skip_locked=True)
             )
         )
-        ctx = Context(db=db, logger=logger, outbox_wake=wake)
+        ctx = Context(db=db, logger=logger)
         for message, owner_id in rows:
             apply_outcome(
                 message, Outcome(status=MessageStatus.FAILED, text=message.text, error=INTERRUPTED)

@@ -1,4 +1,5 @@
-"""Runs replies as asyncio tasks: a bounded number at once, the rest queued in order.
+"""Runs replies as asyncio tasks: many at once (a reply mostly waits on its provider),
+the rest queued in order.
 
 ```python
 runner = GenerationRunner(session_factory=factory, engine=engine, publisher=publisher)
@@ -13,19 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine
+from py_core.chat._checkpoints import checkpoint
 from py_core.chat._finish import INTERRUPTED, Outcome, finish
-from py_core.chat._generation import Generation, Turn
+from py_core.chat._generation import Generation, LiveReply
 from py_core.chat._settings import RunnerSettings
 from py_core.chat.recovery import recover_expired, renew_leases
 from py_core.database.models import MessageStatus
-from py_core.events import EventPublisher, StreamTrimmed
-from py_core.events.types import MessageCancelRequested
+from py_core.events import EventPublisher
 
 __all__ = ["GenerationRunner", "RunnerSettings"]
 
@@ -41,26 +41,24 @@ class GenerationRunner:
         publisher: EventPublisher,
         settings: RunnerSettings | None = None,
         logger: logging.Logger | None = None,
-        outbox_wake: Callable[[], None] | None = None,
     ) -> None:
-        """`outbox_wake` is `OutboxRelay.wake`: final events go out right after commit."""
         self.settings = settings or RunnerSettings()
         self._logger = logger or logging.getLogger("py_core.chat.runner")
         self._factory = session_factory
-        self._publisher = publisher
         self._generation = Generation(
             factory=session_factory,
             engine=engine,
             publisher=publisher,
             settings=self.settings,
             logger=self._logger,
-            outbox_wake=outbox_wake,
         )
-        self._wake = outbox_wake
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        # A semaphore's waiters are woken in order: queued replies start first come,
+        # first served.
+        self._slots = asyncio.Semaphore(self.settings.max_concurrent)
         self._accepted: set[str] = set()
-        self._running: dict[str, asyncio.Event] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._live: dict[str, LiveReply] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._janitor_task: asyncio.Task[None] | None = None
         self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
@@ -68,108 +66,88 @@ class GenerationRunner:
     @property
     def running(self) -> int:
         """Replies streaming now."""
-        return len(self._running)
+        return len(self._live)
 
     @property
     def queued(self) -> int:
         """Replies waiting for a free slot."""
-        return len(self._accepted) - len(self._running)
+        return len(self._accepted) - len(self._live)
 
     async def start(self) -> None:
-        await recover_expired(self._factory, logger=self._logger, wake=self._wake)
-        self._tasks = [
-            asyncio.create_task(self._worker(), name=f"generation-worker-{i}")
-            for i in range(self.settings.max_concurrent)
-        ]
-        self._tasks.append(asyncio.create_task(self._janitor(), name="generation-janitor"))
+        await recover_expired(self._factory, logger=self._logger)
+        self._janitor_task = asyncio.create_task(self._janitor(), name="generation-janitor")
 
     def submit(self, message_id: str) -> None:
-        """Queue a pending reply. Call it after the transaction that stored it committed."""
+        """Write a pending reply. Call it after the transaction that stored it committed
+        (`Context.after_commit` does). While stopping, the reply is left to recovery."""
         if self._closing:
-            raise RuntimeError("the runner is stopping")
+            self._logger.warning("reply not started: the runner is stopping")
+            return
+        if message_id in self._accepted:
+            return
         self._accepted.add(message_id)
-        self._queue.put_nowait(message_id)
+        task = asyncio.create_task(self._generate(message_id), name=f"reply-{message_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def cancel_local(self, message_id: str) -> bool:
         """Stop a reply streaming in this process; False if it runs elsewhere (or not at all)."""
-        cancel = self._running.get(message_id)
-        if cancel is None:
+        live = self._live.get(message_id)
+        if live is None:
             return False
-        cancel.set()
+        live.cancel.set()
         return True
 
     async def stop(self) -> None:
         """Let running replies finish within the grace period, then interrupt the rest."""
         self._closing = True
-        if self._running:
+        if self._live:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), self.settings.shutdown_grace)
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._janitor_task] if self._janitor_task else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        waiting = self._accepted - set(self._running)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._janitor_task = None
+        waiting = self._accepted - set(self._live)
         for message_id in waiting:
             outcome = Outcome(status=MessageStatus.FAILED, text="", error=INTERRUPTED)
-            await finish(self._factory, message_id, outcome, logger=self._logger, wake=self._wake)
+            await finish(self._factory, message_id, outcome, logger=self._logger)
         self._accepted.clear()
 
-    async def _worker(self) -> None:
-        while True:
-            message_id = await self._queue.get()
-            try:
-                await self._generate(message_id)
-            except Exception:
-                self._logger.exception("generation failed", extra={"message_id": message_id})
-            finally:
-                self._accepted.discard(message_id)
-                self._running.pop(message_id, None)
-                if not self._running:
-                    self._idle.set()
-
     async def _generate(self, message_id: str) -> None:
-        cancel = asyncio.Event()
-        self._running[message_id] = cancel
-        self._idle.clear()
-        turn = await self._generation.start(message_id)
-        if turn is None:
-            return
-        watcher = asyncio.create_task(self._watch_for_cancel(turn, cancel))
         try:
-            await self._generation.run(turn, cancel)
+            async with self._slots:
+                live = self._live[message_id] = LiveReply()
+                self._idle.clear()
+                turn = await self._generation.start(message_id)
+                if turn is not None:
+                    await self._generation.run(turn, live)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._logger.exception("generation failed", extra={"message_id": message_id})
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-
-    async def _watch_for_cancel(self, turn: Turn, cancel: asyncio.Event) -> None:
-        """A stop may be asked for on any process; it arrives on the thread's stream."""
-        after = turn.stream_position
-        while not cancel.is_set():
-            try:
-                async for entry in self._publisher.subscribe(turn.thread_id, after=after):
-                    after = entry.stream_id
-                    event = entry.event
-                    if isinstance(event, MessageCancelRequested) and (
-                        event.message_id == turn.message_id
-                    ):
-                        cancel.set()
-                        return
-            except StreamTrimmed:
-                # The watch fell behind the stream's retention (it reads as fast as
-                # entries come, so only under extreme load): go on from the newest.
-                after = await self._publisher.last_id(turn.thread_id)
+            self._accepted.discard(message_id)
+            self._live.pop(message_id, None)
+            if not self._live:
+                self._idle.set()
 
     async def _janitor(self) -> None:
+        """Checkpoints every tick; leases and recovery at their own, longer intervals."""
         duration = timedelta(seconds=self.settings.lease_duration)
         loop = asyncio.get_running_loop()
+        next_renewal = loop.time() + self.settings.lease_renew_interval
         next_recovery = loop.time() + self.settings.recovery_interval
         while True:
-            await asyncio.sleep(self.settings.lease_renew_interval)
+            await asyncio.sleep(self.settings.checkpoint_interval)
             try:
-                await renew_leases(self._factory, set(self._accepted), duration)
+                await checkpoint(self._factory, dict(self._live))
+                if loop.time() >= next_renewal:
+                    next_renewal = loop.time() + self.settings.lease_renew_interval
+                    await renew_leases(self._factory, set(self._accepted), duration)
                 if loop.time() >= next_recovery:
                     next_recovery = loop.time() + self.settings.recovery_interval
-                    await recover_expired(self._factory, logger=self._logger, wake=self._wake)
+                    await recover_expired(self._factory, logger=self._logger)
             except Exception:
-                self._logger.exception("lease upkeep failed; retrying")
+                self._logger.exception("reply upkeep failed; retrying")

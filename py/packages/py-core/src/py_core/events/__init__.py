@@ -11,7 +11,7 @@ See py/docs/EVENTS.md for the catalogue and the guarantees.
 """
 
 from py_core.events._relay import PublishedHook
-from py_core.events.outbox import Outbox, OutboxRelay, RelaySettings
+from py_core.events.outbox import Outbox, OutboxRelay, RelaySettings, wake_on_commit
 from py_core.events.publisher import (
     START,
     BusSettings,
@@ -33,7 +33,6 @@ from py_core.events.types import (
     EventType,
     InvalidEvent,
     MessageCancelled,
-    MessageCancelRequested,
     MessageCompleted,
     MessageCreated,
     MessageDelta,
@@ -58,7 +57,6 @@ __all__ = [
     "InProcessEventBus",
     "InProcessEventPublisher",
     "InvalidEvent",
-    "MessageCancelRequested",
     "MessageCancelled",
     "MessageCompleted",
     "MessageCreated",
@@ -80,4 +78,5 @@ __all__ = [
     "create_event_bus",
     "create_event_publisher",
     "parse_event",
+    "wake_on_commit",
 ]

@@ -31,6 +31,8 @@ class RelaySettings:
 
     batch_size: int = 100
     """Rows published per transaction."""
+    gather: float = 0.005
+    """Seconds a pass waits after a commit woke it, for other commits to join it."""
     poll_interval: float = 1.0
     """Seconds between looks when no commit wakes the relay (other processes' commits)."""
     keep_published: float = 86_400.0
@@ -109,9 +111,12 @@ class OutboxRelay:
     async def relay_pending(self) -> int:
         """Publish until nothing committed is left; the number of rows published."""
         total = 0
-        while published := await self.relay_once():
+        while True:
+            published = await self.relay_once()
             total += published
-        return total
+            # A short batch was all there was: no empty look to prove it.
+            if published < self.settings.batch_size:
+                return total
 
     async def _take(self, session: AsyncSession, *, lock: bool) -> list[Event]:
         statement = (
@@ -190,7 +195,10 @@ class OutboxRelay:
                 async with asyncio.timeout(self.settings.poll_interval):
                     await self._wakeup.wait()
             except TimeoutError:
-                pass
+                continue
+            # Woken by a commit: let the commits of the next moment join it, so that
+            # under load one pass (two transactions) carries many replies' events.
+            await asyncio.sleep(self.settings.gather)
 
     async def _prune_quietly(self) -> None:
         try:

@@ -8,51 +8,41 @@ so an outage of the bus delays events and loses none.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from sqlalchemy import event as sa_event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.database.models import OutboxEvent
+from py_core.database.unit_of_work import after_commit
 from py_core.events._relay import OutboxRelay, RelaySettings
 from py_core.events.types import Event
 
-__all__ = ["Outbox", "OutboxRelay", "RelaySettings", "outbox_row"]
+__all__ = ["Outbox", "OutboxRelay", "RelaySettings", "outbox_row", "wake_on_commit"]
 
-_WAKERS = "py_core.events.outbox.wakers"
-_PENDING = "py_core.events.outbox.pending"
+_WAKE = "py_core.events.outbox.wake"
+
+
+def wake_on_commit(sessions: async_sessionmaker[AsyncSession], wake: Callable[[], None]) -> None:
+    """Every session of `sessions` that commits events calls `wake` (`OutboxRelay.wake`)
+    right after, so they go out at once instead of at the relay's next poll."""
+    sessions.configure(info={**sessions.kw.get("info", {}), _WAKE: wake})
 
 
 class Outbox:
     """Adds events to a session's transaction; published only if it commits."""
 
-    def __init__(self, session: AsyncSession, *, wake: Callable[[], None] | None = None) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._wake = wake
 
     def add(self, event: Event) -> None:
         """Write `event` in the current transaction (flushed with the session)."""
         self._session.add(outbox_row(event))
-        self._after_commit_wake()
+        wake: Callable[[], None] | None = self._session.info.get(_WAKE)
+        if wake is not None:
+            after_commit(self._session, wake)
 
     def add_all(self, events: Iterable[Event]) -> None:
         for event in events:
             self.add(event)
-
-    def _after_commit_wake(self) -> None:
-        if self._wake is None:
-            return
-        info = self._session.info
-        info[_PENDING] = True
-        wakers: list[Callable[[], None]] | None = info.get(_WAKERS)
-        if wakers is None:
-            wakers = info[_WAKERS] = []
-            sync_session = self._session.sync_session
-            # A flag left by a rolled-back transaction only costs the relay an empty look.
-            sa_event.listen(sync_session, "after_commit", _wake_after_commit)
-        if self._wake not in wakers:
-            wakers.append(self._wake)
 
 
 def outbox_row(event: Event) -> OutboxEvent:
@@ -60,10 +50,3 @@ def outbox_row(event: Event) -> OutboxEvent:
     return OutboxEvent(
         id=event.id, thread_id=event.thread_id, type=event.type, payload=event.model_dump_json()
     )
-
-
-def _wake_after_commit(session: Session, *_: Any) -> None:
-    # Only when this transaction wrote events; the relay's poll covers everything else.
-    if session.info.pop(_PENDING, False):
-        for wake in session.info.get(_WAKERS, ()):
-            wake()

@@ -20,7 +20,6 @@ __all__ = [
     "Event",
     "EventType",
     "InvalidEvent",
-    "MessageCancelRequested",
     "MessageCancelled",
     "MessageCompleted",
     "MessageCreated",
@@ -43,7 +42,6 @@ EventType = Literal[
     "message.completed",
     "message.failed",
     "message.cancelled",
-    "message.cancel_requested",
 ]
 
 
@@ -230,13 +228,6 @@ class MessageCancelled(_MessageEvent):
         )
 
 
-class MessageCancelRequested(_MessageEvent):
-    """Its user asked to stop a streaming reply. The process generating it (whichever
-    that is) listens on the thread's stream and stops; `message.cancelled` follows."""
-
-    type: Literal["message.cancel_requested"] = "message.cancel_requested"
-
-
 Event: TypeAlias = Annotated[
     ThreadCreated
     | ThreadUpdated
@@ -245,8 +236,7 @@ Event: TypeAlias = Annotated[
     | MessageDelta
     | MessageCompleted
     | MessageFailed
-    | MessageCancelled
-    | MessageCancelRequested,
+    | MessageCancelled,
     Field(discriminator="type"),
 ]
 """Any event; `type` says which."""

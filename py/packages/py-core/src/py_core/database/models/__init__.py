@@ -3,6 +3,7 @@
 from py_core.database.models.auth import ApiToken, UserSession
 from py_core.database.models.outbox import OutboxEvent
 from py_core.database.models.thread import (
+    UNFINISHED_STATUSES,
     Message,
     MessageRole,
     MessageStatus,
@@ -13,6 +14,7 @@ from py_core.database.models.usage import UsageRecord
 from py_core.database.models.user import User, UserRole, UserStatus, normalise_email
 
 __all__ = [
+    "UNFINISHED_STATUSES",
     "ApiToken",
     "Message",
     "MessageRole",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from py_core.database.base import Base
@@ -39,6 +39,13 @@ class MessageStatus(enum.StrEnum):
 
 _FINAL_STATUSES = frozenset({MessageStatus.COMPLETE, MessageStatus.FAILED, MessageStatus.CANCELLED})
 
+UNFINISHED_STATUSES = (MessageStatus.PENDING, MessageStatus.STREAMING)
+"""A reply in one of these is still being written."""
+
+# One reply at a time per thread, enforced by the database itself: a second post while a
+# reply is unfinished fails its insert, with no lock and no read first.
+_ONE_UNFINISHED_REPLY = text("role = 'assistant' AND status IN ('pending', 'streaming')")
+
 
 class Thread(Base):
     __tablename__ = "threads"
@@ -69,6 +76,13 @@ class Message(Base):
         Index("ix_messages_thread_id_id", "thread_id", "id"),
         # Recovery looks for unfinished messages whose lease has run out.
         Index("ix_messages_status_lease", "status", "lease_expires_at"),
+        Index(
+            "uq_messages_thread_id_unfinished",
+            "thread_id",
+            unique=True,
+            sqlite_where=_ONE_UNFINISHED_REPLY,
+            postgresql_where=_ONE_UNFINISHED_REPLY,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
@@ -88,5 +102,8 @@ class Message(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """While generating: renewed by the worker; once past, recovery marks it interrupted."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A stop was asked for while it streams; the process writing it reads this with its
+    next checkpoint and ends the reply `cancelled`."""
 
     thread: Mapped[Thread] = relationship(lazy="raise")

@@ -1,0 +1,62 @@
+"""Work that may start only once the unit of work has committed.
+
+An operation cannot commit (the boundary does), yet some work must follow its commit:
+handing a stored reply to the runner, waking the outbox relay. The operation registers
+it on the session and the boundary's commit runs it:
+
+```python
+ctx.after_commit(lambda: replies.submit(reply.id))   # inside an operation
+async with session_scope(factory) as db: ...         # the boundary commits, then runs it
+```
+
+A rollback drops what was registered: nothing runs for work that did not happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+__all__ = ["after_commit"]
+
+_CALLBACKS = "py_core.unit_of_work.after_commit"
+logger = logging.getLogger("py_core.database")
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's current transaction commits (never if it rolls
+    back). The same callback registered twice runs once. It must not block: it runs
+    inside the commit, on the event loop."""
+    callbacks: list[Callable[[], object]] | None = session.info.get(_CALLBACKS)
+    if callbacks is None:
+        callbacks = session.info[_CALLBACKS] = []
+        sync_session = session.sync_session
+        event.listen(sync_session, "after_commit", _run)
+        event.listen(sync_session, "after_rollback", _drop)
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+def _run(session: Session, *_: Any) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the unit of work has not committed yet
+    callbacks: list[Callable[[], object]] = session.info.get(_CALLBACKS, [])
+    pending, callbacks[:] = list(callbacks), []
+    for callback in pending:
+        try:
+            callback()
+        except Exception:
+            # The commit happened; one failing follow-up must not hide that or the rest.
+            logger.exception("after-commit work failed")
+
+
+def _drop(session: Session, *_: Any) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT rolled back; what the transaction registered still stands
+    callbacks: list[Callable[[], object]] = session.info.get(_CALLBACKS, [])
+    callbacks.clear()
