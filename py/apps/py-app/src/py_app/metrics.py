@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from py_core.database import writer_engine
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -75,10 +77,11 @@ class Metrics:
         def on_rollback(*_: Any) -> None:
             rolled_back.inc()
 
-        sync_engine = engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", on_statement)
-        event.listen(sync_engine, "commit", on_commit)
-        event.listen(sync_engine, "rollback", on_rollback)
+        # On SQLite the writes go through a second engine beside the one given.
+        for sync_engine in {engine.sync_engine, writer_engine(engine).sync_engine}:
+            event.listen(sync_engine, "before_cursor_execute", on_statement)
+            event.listen(sync_engine, "commit", on_commit)
+            event.listen(sync_engine, "rollback", on_rollback)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
