@@ -1,4 +1,5 @@
-"""Event bus: publishing a burst of deltas, one by one and pipelined; memory per thread."""
+"""Event bus: publishing a burst of deltas, one by one and pipelined, and of durable
+events; memory per thread."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from py_core.events import (
     BusSettings,
     EventBus,
     InProcessEventBus,
+    MessageCompleted,
     MessageDelta,
     RedisEventBus,
 )
@@ -18,9 +20,17 @@ from py_core.testing import services
 BURST = 2_000
 
 
-def _deltas(thread_id: str) -> list[MessageDelta]:
+def _deltas(thread_id: str, count: int = BURST) -> list[MessageDelta]:
     return [
         MessageDelta(owner_id="u", thread_id=thread_id, message_id="m", seq=i, text="token ")
+        for i in range(count)
+    ]
+
+
+def _completions(thread_id: str) -> list[MessageCompleted]:
+    """Durable events: each one also sets its de-duplication key."""
+    return [
+        MessageCompleted(owner_id="u", thread_id=thread_id, message_id=f"m{i}", text="done")
         for i in range(BURST)
     ]
 
@@ -36,6 +46,11 @@ async def _measure(name: str, bus: EventBus) -> None:
         for start in range(0, BURST, 100):
             await bus.publish_many(events[start : start + 100])
     figure(f"{name}: publish_many() batches of 100", BURST / pipelined[0], "events/s")
+    durable = _completions(uuid7().hex)
+    with stopwatch() as batched:
+        for start in range(0, BURST, 100):
+            await bus.publish_many(durable[start : start + 100])
+    figure(f"{name}: durable, batches of 100", BURST / batched[0], "events/s")
 
 
 async def _memory_per_thread() -> None:
@@ -45,7 +60,7 @@ async def _memory_per_thread() -> None:
     before = tracemalloc.take_snapshot()
     for t in range(threads):
         thread_id = f"t{t}"
-        await bus.publish_many(_deltas(thread_id)[: per_thread * 2])  # twice the cap
+        await bus.publish_many(_deltas(thread_id, per_thread * 2))  # twice the cap
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     used = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
