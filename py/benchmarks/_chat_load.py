@@ -62,7 +62,7 @@ class Plan:
     """The model id to ask for."""
     phases: dict[int, int]
     """Calls to make at each concurrency."""
-    phase_seconds: float = 15.0
+    phase_seconds: float = 10.0
     """No new call starts after this long in a phase (the slow stay bounded in time)."""
     users: int = 0
     """Users to sign up; the virtual users share them round robin."""

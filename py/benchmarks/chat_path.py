@@ -8,7 +8,7 @@ a ratio to the pass-through's at the same concurrency.
 
 Sizes: `BENCH_QUICK=1` for a short run; `BENCH_CHAT_CALLS` calls per phase (200; 48
 quick; a fifth of it at concurrency 1, at least 4 per worker), `BENCH_CHAT_SECONDS`
-(no call starts after this long in a phase: 15; 5 quick), `BENCH_CHAT_CONCURRENCY`
+(no call starts after this long in a phase: 10; 5 quick), `BENCH_CHAT_CONCURRENCY`
 (`1,16,64`), `BENCH_CHAT_PACED` concurrent paced turns (200; 0 skips),
 `BENCH_CHAT_USERS` accounts (16), `BENCH_CHAT_STACKS` (`sqlite,postgresql`).
 """
@@ -82,7 +82,7 @@ def sizes_from_env() -> Sizes:
     stacks = os.environ.get("BENCH_CHAT_STACKS", "sqlite,postgresql").split(",")
     return Sizes(
         phases={c: max(calls // 5, 5) if c == 1 else max(calls, per_worker * c) for c in levels},
-        phase_seconds=float(os.environ.get("BENCH_CHAT_SECONDS", 5 if quick else 15)),
+        phase_seconds=float(os.environ.get("BENCH_CHAT_SECONDS", 5 if quick else 10)),
         users=int(os.environ.get("BENCH_CHAT_USERS", 16)),
         paced_turns=int(os.environ.get("BENCH_CHAT_PACED", 200)),
         stacks=[s for s in ("sqlite", "postgresql") if s in stacks],
