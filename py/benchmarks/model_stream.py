@@ -10,13 +10,15 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx2
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from benchmarks._report import figure, section
 from py_core.ai_ml import ChatEngine, TextDelta, TurnRequest, load_model_catalog
-from py_core.ai_ml.testing import FakeOpenAI, Reply, serve_fake_openai, words
+from py_core.ai_ml.testing import FakeOpenAI, Reply, catalog_of, serve_fake_openai, words
 
 WORDS = 64
 REPLIES = 200
@@ -58,6 +60,14 @@ async def _measure_all(base_url: str) -> None:
         async with catalog:
             cpu, mean_deltas = await _engine_cpu(ChatEngine(catalog))
         figure(label, cpu * 1000, "ms CPU", f"{mean_deltas:.1f} text deltas per reply")
+    # No HTTP at all: what pydantic-ai and the engine cost per turn, and per streamed event.
+    for label, chunks in (
+        ("FunctionModel, no HTTP, the reply as 1 chunk", [REPLY_TEXT]),
+        (f"FunctionModel, no HTTP, {WORDS} chunks", words(REPLY_TEXT)),
+    ):
+        engine = ChatEngine(catalog_of({"m": _function_model(chunks)}))
+        cpu, mean_deltas = await _engine_cpu(engine)
+        figure(label, cpu * 1000, "ms CPU", f"{mean_deltas:.1f} text deltas per reply")
 
 
 async def _cpu_per_reply(reply: Callable[[], Awaitable[None]]) -> float:
@@ -96,6 +106,14 @@ async def _engine_reply(engine: ChatEngine, deltas: list[int]) -> None:
             text += item.text
     assert text == REPLY_TEXT, text
     deltas.append(count)
+
+
+def _function_model(chunks: list[str]) -> FunctionModel:
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    return FunctionModel(stream_function=stream)
 
 
 async def _serve() -> None:

@@ -92,10 +92,17 @@ def hi() -> list[ModelMessage]:
 
 
 async def streamed(model: Model, params: ModelRequestParameters | None = None) -> ModelResponse:
-    async with model_request_stream(model, hi(), model_request_parameters=params) as stream:
+    """The response of one streamed request, read to the end."""
+    async with model, model_request_stream(model, hi(), model_request_parameters=params) as stream:
         async for _ in stream:
             pass
     return stream.get()
+
+
+async def whole(model: Model, params: ModelRequestParameters) -> ModelResponse:
+    """The response of one request that is not streamed."""
+    async with model:
+        return await model_request(model, hi(), model_request_parameters=params)
 
 
 def comparable(response: ModelResponse) -> tuple[object, ...]:
@@ -240,8 +247,8 @@ async def test_whole_responses_are_the_same_as_openai_chat_models(
     step = TOOL_STREAMS[name]
     openai_server.script = [step, step]
 
-    ours = await model_request(lean(openai_server), hi(), model_request_parameters=TOOLS)
-    theirs = await model_request(sdk(openai_server), hi(), model_request_parameters=TOOLS)
+    ours = await whole(lean(openai_server), TOOLS)
+    theirs = await whole(sdk(openai_server), TOOLS)
 
     assert comparable(ours) == comparable(theirs)
     ours_body, theirs_body = (r.body for r in openai_server.received)
@@ -253,7 +260,7 @@ async def test_requests_are_the_bodies_openai_chat_model_sends(openai_server: Fa
     ours = lean(openai_server)
     theirs = sdk(openai_server)
     for model in (ours, theirs):
-        async with model_request_stream(model, hi(), model_settings=settings) as stream:
+        async with model, model_request_stream(model, hi(), model_settings=settings) as stream:
             async for _ in stream:
                 pass
 

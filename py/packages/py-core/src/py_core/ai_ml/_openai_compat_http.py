@@ -133,7 +133,10 @@ class ResponseBatches:
         self._arrived = asyncio.Event()
         self._ended = False
         self._error: Exception | None = None
-        self._reader = asyncio.get_running_loop().create_task(self._read(response.aiter_bytes()))
+        # Decoding costs a few calls per piece; only a compressed body needs it.
+        encoded = "content-encoding" in response.headers
+        body = response.aiter_bytes() if encoded else response.aiter_raw()
+        self._reader = asyncio.get_running_loop().create_task(self._read(body))
 
     async def _read(self, body: AsyncIterator[bytes]) -> None:
         try:
