@@ -121,3 +121,17 @@ async def test_concurrent_relays_report_each_row_once(sessions: Sessions, bus: E
         while await unpublished(sessions):
             await asyncio.gather(*(relay.relay_pending() for relay in relays))
     assert reported == Counter(event.id for event in expected)
+
+
+async def test_overlapping_passes_of_one_relay_report_each_row_once(
+    sessions: Sessions, bus: EventBus
+) -> None:
+    # The app's shutdown drains the relay while its background loop may be mid-pass.
+    events = completed(uuid7_str(), 6)
+    await commit(sessions, events)
+    reported: list[Event] = []
+    relay = OutboxRelay(
+        sessions, bus, settings=RelaySettings(batch_size=2), on_published=reported.append
+    )
+    await asyncio.gather(relay.relay_pending(), relay.relay_pending(), relay.relay_pending())
+    assert reported == events

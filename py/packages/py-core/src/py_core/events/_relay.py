@@ -70,14 +70,21 @@ class OutboxRelay:
         self._on_published = on_published
         self._logger = logger or logging.getLogger("py_core.events")
         self._wakeup = asyncio.Event()
+        # One pass at a time: on SQLite nothing else stops two passes (the loop and a
+        # drain at shutdown) from taking, publishing and reporting the same rows.
+        self._passing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
-        """Look now (called after a commit that wrote events; see `Context.outbox_wake`)."""
+        """Look now (called after a commit that wrote events; see `wake_on_commit`)."""
         self._wakeup.set()
 
     async def relay_once(self) -> int:
         """Publish one batch; the number of rows published. Raises `BusUnavailable`."""
+        async with self._passing:
+            return await self._pass()
+
+    async def _pass(self) -> int:
         async with self._sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # The row locks are held while publishing, so other relays skip these rows.
