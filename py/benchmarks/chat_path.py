@@ -2,9 +2,10 @@
 
 A lean OpenAI-compatible server (`_model_server`: 64 words per reply, instant and paced
 at 50 words/s), the app (`python -m py_app`) on each stack, and a load client
-(`_chat_load`). Beside the app, in the same run, the model server alone and a plain
-httpx pass-through in front of it (`_passthrough`): the app's throughput is printed as
-a ratio to the pass-through's at the same concurrency.
+(`_chat_load`). Beside the app, in the same run, the model server alone, a TCP byte pipe
+and a plain httpx2 pass-through in front of it (`_passthrough`; httpx2 is the httpx the
+app's models use): the app's throughput is printed as a ratio to the pass-through's at
+the same concurrency.
 
 Sizes: `BENCH_QUICK=1` for a short run; `BENCH_CHAT_CALLS` calls per phase (200; 48
 quick; a fifth of it at concurrency 1, at least 4 per worker), `BENCH_CHAT_SECONDS`
@@ -127,13 +128,14 @@ async def run() -> None:
     print(f"  load average before: {_load()} (2 cores; other work on the machine lowers every row)")
     instant = await start_announcing("benchmarks._model_server", "instant")
     paced = await start_announcing("benchmarks._model_server", "paced")
-    proxy = await start_announcing("benchmarks._passthrough", f"{instant.origin}/v1")
+    proxy = await start_announcing("benchmarks._passthrough", "http", f"{instant.origin}/v1")
+    pipe = await start_announcing("benchmarks._passthrough", "pipe", f"{instant.origin}/v1")
     try:
-        baseline = await _limits(instant, proxy, sizes)
+        baseline = await _limits(instant, pipe, proxy, sizes)
         for name in sizes.stacks:
             await _stack(name, instant, paced, sizes, baseline)
     finally:
-        for child in (proxy, paced, instant):
+        for child in (pipe, proxy, paced, instant):
             await stop(child)
     print(f"\n  load average after: {_load()}")
 
@@ -142,12 +144,17 @@ def _load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-async def _limits(instant: Child, proxy: Child, sizes: Sizes) -> dict[int, float]:
-    """The model server alone and the pass-through: the ceiling of what follows."""
+async def _limits(instant: Child, pipe: Child, proxy: Child, sizes: Sizes) -> dict[int, float]:
+    """The model server alone, through a byte pipe and through the pass-through: the
+    ceilings of what follows. The pass-through's rates are the app's baseline."""
     section("  the limits: the same load client, /v1/chat/completions streamed")
     rows: list[list[str]] = []
     rates: dict[int, float] = {}
-    for label, child in (("model server alone", instant), ("httpx pass-through", proxy)):
+    for label, child in (
+        ("model server alone", instant),
+        ("TCP byte pipe (no HTTP)", pipe),
+        ("httpx2 pass-through", proxy),
+    ):
         report = await run_json(
             "benchmarks._chat_load",
             {
