@@ -33,7 +33,7 @@ from py_core.errors import Unauthenticated
 router = APIRouter(
     prefix="/api/v1/auth",
     tags=["auth"],
-    responses=error_responses(400, 401, 403, 409, 413, 422, 429),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 429, 503),
 )
 
 

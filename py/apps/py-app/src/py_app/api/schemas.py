@@ -236,4 +236,4 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut} for status in statuses}
 
 
-AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
+AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 404, 413, 422, 503)
