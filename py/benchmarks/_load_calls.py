@@ -8,7 +8,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-import httpx
+import httpx2 as httpx
 
 from benchmarks._sse import SseParser
 
