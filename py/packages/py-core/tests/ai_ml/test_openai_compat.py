@@ -20,9 +20,11 @@ import pytest
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request, model_request_stream
 from pydantic_ai.exceptions import ModelHTTPError
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse
 from pydantic_ai.models import Model, ModelRequestParameters, override_allow_model_requests
+from pydantic_ai.models.ollama import OllamaModel
 from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.ollama import OllamaProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
@@ -38,7 +40,7 @@ from py_core.ai_ml import (
     TurnResult,
     load_model_catalog,
 )
-from py_core.ai_ml._openai_compat import OpenAICompatModel
+from py_core.ai_ml._openai_compat import OllamaCompatModel, OpenAICompatModel
 from py_core.ai_ml.testing import (
     CallTool,
     Deltas,
@@ -191,7 +193,7 @@ def call(
     return {"tool_calls": [fragment]}
 
 
-TOOL_STREAMS = {
+STREAMS = {
     "streamed arguments": Deltas(
         deltas=[
             {"role": "assistant", **call(0, call_id="call_a", name="weather")},
@@ -210,6 +212,24 @@ TOOL_STREAMS = {
         ],
         finish_reason="tool_calls",
     ),
+    "reasoning then text": Deltas(
+        deltas=[
+            {"role": "assistant", "reasoning_content": "The user "},
+            {"reasoning_content": "greets me."},
+            {"content": "Hello"},
+            {"content": " there."},
+        ],
+    ),
+    "think tags in the text": Deltas(
+        deltas=[
+            {"content": "<think>"},
+            {"content": "Short "},
+            {"content": "thought."},
+            {"content": "</think>"},
+            {"content": "Hello"},
+            {"content": "!"},
+        ],
+    ),
     "text then a call then text": Deltas(
         deltas=[
             {"content": "Let me "},
@@ -224,11 +244,11 @@ TOOL_STREAMS = {
 
 
 @pytest.mark.parametrize("per_write", [1, 10])
-@pytest.mark.parametrize("name", list(TOOL_STREAMS))
-async def test_tool_call_streams_are_the_same_as_openai_chat_models(
+@pytest.mark.parametrize("name", list(STREAMS))
+async def test_streams_of_parts_are_the_same_as_openai_chat_models(
     openai_server: FakeOpenAI, name: str, per_write: int
 ) -> None:
-    step = TOOL_STREAMS[name]
+    step = STREAMS[name]
     step.chunks_per_write = per_write
     openai_server.script = [step, step]
 
@@ -236,15 +256,15 @@ async def test_tool_call_streams_are_the_same_as_openai_chat_models(
     theirs = await streamed(sdk(openai_server), TOOLS)
 
     assert comparable(ours) == comparable(theirs)
-    assert any(isinstance(part, ToolCallPart) for part in ours.parts)
+    assert ours.parts
     assert openai_server.received[0].body["tools"] == openai_server.received[1].body["tools"]
 
 
-@pytest.mark.parametrize("name", list(TOOL_STREAMS))
+@pytest.mark.parametrize("name", list(STREAMS))
 async def test_whole_responses_are_the_same_as_openai_chat_models(
     openai_server: FakeOpenAI, name: str
 ) -> None:
-    step = TOOL_STREAMS[name]
+    step = STREAMS[name]
     openai_server.script = [step, step]
 
     ours = await whole(lean(openai_server), TOOLS)
@@ -268,6 +288,50 @@ async def test_requests_are_the_bodies_openai_chat_model_sends(openai_server: Fa
     assert ours_body == theirs_body
     assert ours_body["temperature"] == 0.3
     assert ours_body["stream_options"] == {"include_usage": True}
+
+
+OLLAMA_STREAMS = {
+    "leading whitespace": Deltas(
+        deltas=[{"content": "\n"}, {"content": "\n"}, {"content": "Hi"}, {"content": "!"}]
+    ),
+    "reasoning field then text": Deltas(
+        deltas=[{"reasoning": "Hmm, "}, {"reasoning": "a greeting."}, {"content": "Hello"}]
+    ),
+    "text cut by reasoning": Deltas(
+        deltas=[
+            {"content": "One"},
+            {"reasoning": "think"},
+            {"content": " "},
+            {"content": "two"},
+        ]
+    ),
+    "think tags": Deltas(
+        deltas=[
+            {"content": "<think>"},
+            {"content": "\n"},
+            {"content": "</think>"},
+            {"content": "\n\n"},
+            {"content": "Answer"},
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("per_write", [1, 10])
+@pytest.mark.parametrize("name", list(OLLAMA_STREAMS))
+async def test_ollama_streams_are_the_same_as_ollama_models(
+    openai_server: FakeOpenAI, name: str, per_write: int
+) -> None:
+    step = OLLAMA_STREAMS[name]
+    step.chunks_per_write = per_write
+    openai_server.script = [step, step]
+    provider = OllamaProvider(base_url=openai_server.base_url, api_key=KEY)
+
+    # qwen3's profile drops leading whitespace and reads the `reasoning` field.
+    ours = await streamed(OllamaCompatModel("qwen3", provider=provider))
+    theirs = await streamed(OllamaModel("qwen3", provider=provider))
+
+    assert comparable(ours) == comparable(theirs)
 
 
 # The engine's turn: tools, usage, cancel, timeouts

@@ -63,6 +63,8 @@ class OpenAICompatStreamedResponse(StreamedResponse):
     _usage_received: bool | None = field(default=False, init=False)
     _content_generation: int = field(default=0, init=False)
     _reasoning_generation: int = field(default=0, init=False)
+    _awaiting_text_after_reasoning: bool = field(default=False, init=False)
+    _held_whitespace: str = field(default="", init=False)
     _chunks: int = field(default=0, init=False)
     _refusal: str = field(default="", init=False)
 
@@ -105,8 +107,11 @@ class OpenAICompatStreamedResponse(StreamedResponse):
                 if run is not None and (run.source, run.key) != (source, key):
                     yield from self._flush(run)
                     run = None
-                if source != "tool" and self._is_thinking_tag(source, fragment["text"]):
+                if self._is_thinking_tag(source, fragment["text"]):
                     # The parts manager recognises a tag only as a delta of its own.
+                    if run is not None:
+                        yield from self._flush(run)
+                        run = None
                     yield from self._flush(_Run(source=source, key=key, pieces=[fragment["text"]]))
                     continue
                 run = run or _Run(source=source, key=key)
@@ -203,8 +208,11 @@ class OpenAICompatStreamedResponse(StreamedResponse):
         vendor_part_id = ("content", self._content_generation)
         ignore_leading = self._profile.get("ignore_streamed_leading_whitespace", False)
         if ignore_leading and self._parts_manager.get_part_by_vendor_id(vendor_part_id) is None:
-            # As chunk by chunk: whitespace-only chunks before the part starts are dropped.
+            # As chunk by chunk: whitespace-only chunks before the part starts are dropped,
+            # except after reasoning that cut a text short, where they join the next text.
             while pieces and pieces[0].isspace():
+                if self._awaiting_text_after_reasoning:
+                    self._held_whitespace += pieces[0]
                 pieces = pieces[1:]
         if not pieces:
             return
@@ -217,15 +225,20 @@ class OpenAICompatStreamedResponse(StreamedResponse):
             if isinstance(event, PartStartEvent) and isinstance(event.part, ThinkingPart):
                 event.part.id = "content"
                 event.part.provider_name = self.provider_name
+            elif isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+                event.part.content = self._held_whitespace + event.part.content
+                self._held_whitespace = ""
             yield event
 
     def _advance_part_boundary(self, source: Source) -> None:
         """A new part of `source` started: later deltas of the other kinds start new parts too."""
         if source != "reasoning":
             self._reasoning_generation += 1
+            self._awaiting_text_after_reasoning = False
         current = self._parts_manager.get_part_by_vendor_id(("content", self._content_generation))
         if source != "content" and isinstance(current, TextPart):
             self._content_generation += 1
+            self._awaiting_text_after_reasoning = source == "reasoning"
 
     @property
     def model_name(self) -> str:
