@@ -46,6 +46,7 @@ from py_core.ai_ml.testing import (
     Deltas,
     Fail,
     FakeOpenAI,
+    HangUp,
     Reply,
     Stall,
     catalog_of,
@@ -432,6 +433,29 @@ async def test_an_unreachable_server_is_unavailable() -> None:
             await run_turn(engine, "local", "Hi")
 
     assert caught.value.kind == "model_unavailable"
+
+
+async def test_a_dropped_stream_is_unavailable_as_with_openai_chat_model(
+    openai_server: FakeOpenAI,
+) -> None:
+    for model in (lean(openai_server), sdk(openai_server)):
+        openai_server.script = [HangUp(chunks=["Half ", "a"])]
+        async with engine_on(model) as engine:
+            with pytest.raises(ChatError) as caught:
+                await run_turn(engine, "local", "Hi")
+
+        assert caught.value.kind == "model_unavailable"
+
+
+async def test_concurrent_turns_share_the_pool(openai_server: FakeOpenAI) -> None:
+    openai_server.default_reply = Reply(chunks=words(LONG_REPLY))
+    async with engine_on(lean(openai_server)) as engine:
+        turns = [run_turn(engine, "local", f"Hi {i}") for i in range(40)]
+        results = [items[-1] for items in await asyncio.gather(*turns)]
+
+    assert all(isinstance(r, TurnResult) and r.text == LONG_REPLY for r in results)
+    prompts = sorted(r.body["messages"][-1]["content"] for r in openai_server.received)
+    assert prompts == sorted(f"Hi {i}" for i in range(40))
 
 
 # Errors: the kinds OpenAIChatModel's give, and never the key

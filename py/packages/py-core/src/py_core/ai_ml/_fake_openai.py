@@ -67,6 +67,18 @@ class Stall:
 
 
 @dataclass(kw_only=True)
+class HangUp:
+    """Stream these chunks, then drop the connection without finishing the response."""
+
+    chunks: list[str] = field(default_factory=list[str])
+    """The text sent before hanging up."""
+
+
+class _HangingUp(Exception):
+    """Raised mid-response so that the ASGI server drops the connection (it logs it)."""
+
+
+@dataclass(kw_only=True)
 class Deltas:
     """Answer with these choice deltas as they are (text, tool-call fragments), then finish."""
 
@@ -82,7 +94,7 @@ class Deltas:
     """How many chunks each network write of the stream carries."""
 
 
-Step = Reply | CallTool | Deltas | Fail | Stall
+Step = Reply | CallTool | Deltas | Fail | Stall | HangUp
 
 
 @dataclass(kw_only=True)
@@ -143,6 +155,9 @@ class FakeOpenAI:
             while (await receive())["type"] != "http.disconnect":
                 pass
             self.disconnects += 1
+        elif isinstance(step, HangUp):
+            await _stream(send, request, _as_deltas(Reply(chunks=step.chunks)), self.write_interval)
+            raise _HangingUp("the script says to hang up")
         elif request.get("stream"):
             await _stream(send, request, _as_deltas(step), self.write_interval, end=True)
         else:
