@@ -28,9 +28,11 @@ from py_core.events import (
     BusSettings,
     Event,
     EventPublisher,
+    InProcessEventBus,
     MessageCompleted,
     OutboxRelay,
     create_event_publisher,
+    publish_on_commit,
     wake_on_commit,
 )
 
@@ -117,8 +119,12 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
 
     # Told of each relayed row once across instances (SKIP LOCKED): each reply counts once.
     relay = OutboxRelay(sessions, publisher, on_published=count_tokens)
-    # Events leave right after their commit, not at the relay's next poll.
-    wake_on_commit(sessions, relay.wake)
+    if isinstance(publisher, InProcessEventBus):
+        # Nothing to outlast in-process: the commit publishes (see `publish_on_commit`).
+        publish_on_commit(sessions, publisher, on_published=count_tokens)
+    else:
+        # Events leave right after their commit, not at the relay's next poll.
+        wake_on_commit(sessions, relay.wake)
     chat_engine = ChatEngine(catalog)
     runner = GenerationRunner(
         session_factory=sessions,

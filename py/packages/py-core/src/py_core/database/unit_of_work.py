@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
-__all__ = ["after_commit"]
+__all__ = ["after_commit", "is_registered"]
 
 _CALLBACKS = "py_core.unit_of_work.after_commit"
 logger = logging.getLogger("py_core.database")
@@ -37,9 +37,15 @@ def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
         callbacks = session.info[_CALLBACKS] = []
         sync_session = session.sync_session
         event.listen(sync_session, "after_commit", _run)
-        event.listen(sync_session, "after_rollback", _drop)
+        # "soft": also when nothing reached the database yet (no real ROLLBACK).
+        event.listen(sync_session, "after_soft_rollback", _drop)
     if callback not in callbacks:
         callbacks.append(callback)
+
+
+def is_registered(session: AsyncSession, callback: Callable[[], object]) -> bool:
+    """True while `callback` waits for this transaction's commit (not yet run or dropped)."""
+    return callback in session.info.get(_CALLBACKS, ())
 
 
 def _run(session: Session, *_: Any) -> None:
@@ -55,8 +61,8 @@ def _run(session: Session, *_: Any) -> None:
             logger.exception("after-commit work failed")
 
 
-def _drop(session: Session, *_: Any) -> None:
-    if session.in_nested_transaction():
+def _drop(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested or previous.parent is not None:
         return  # a SAVEPOINT rolled back; what the transaction registered still stands
     callbacks: list[Callable[[], object]] = session.info.get(_CALLBACKS, [])
     callbacks.clear()

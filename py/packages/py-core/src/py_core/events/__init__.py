@@ -11,7 +11,13 @@ See py/docs/EVENTS.md for the catalogue and the guarantees.
 """
 
 from py_core.events._relay import PublishedHook
-from py_core.events.outbox import Outbox, OutboxRelay, RelaySettings, wake_on_commit
+from py_core.events.outbox import (
+    Outbox,
+    OutboxRelay,
+    RelaySettings,
+    publish_on_commit,
+    wake_on_commit,
+)
 from py_core.events.publisher import (
     START,
     BusSettings,
@@ -78,5 +84,6 @@ __all__ = [
     "create_event_bus",
     "create_event_publisher",
     "parse_event",
+    "publish_on_commit",
     "wake_on_commit",
 ]

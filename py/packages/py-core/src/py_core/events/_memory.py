@@ -36,6 +36,11 @@ class InProcessEventBus(EventBus):
         self._waiters = Waiters()
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
+        return self.publish_now(events)
+
+    def publish_now(self, events: Sequence[Event]) -> list[str]:
+        """`publish_many` without a wait: nothing here ever waits, so a caller that may
+        not await (an after-commit hook) publishes in order, at once."""
         self._expire()
         stream_ids: list[str] = []
         for event in events:

@@ -13,10 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.database.models import OutboxEvent
 from py_core.database.unit_of_work import after_commit
+from py_core.events._direct import add_direct, publish_on_commit
 from py_core.events._relay import OutboxRelay, RelaySettings
 from py_core.events.types import Event
 
-__all__ = ["Outbox", "OutboxRelay", "RelaySettings", "outbox_row", "wake_on_commit"]
+__all__ = [
+    "Outbox",
+    "OutboxRelay",
+    "RelaySettings",
+    "outbox_row",
+    "publish_on_commit",
+    "wake_on_commit",
+]
 
 _WAKE = "py_core.events.outbox.wake"
 
@@ -34,7 +42,10 @@ class Outbox:
         self._session = session
 
     def add(self, event: Event) -> None:
-        """Write `event` in the current transaction (flushed with the session)."""
+        """Write `event` in the current transaction (flushed with the session); with the
+        in-process bus, hold it to be published by the commit (`publish_on_commit`)."""
+        if add_direct(self._session, event):
+            return
         self._session.add(outbox_row(event))
         wake: Callable[[], None] | None = self._session.info.get(_WAKE)
         if wake is not None:
