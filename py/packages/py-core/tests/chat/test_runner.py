@@ -84,7 +84,10 @@ async def test_second_turn_sees_the_first_in_its_history(stack: Stack) -> None:
     assert seen[-1] == 3  # request one, response one, request two
 
 
-async def test_cancel_mid_stream_keeps_the_partial_text(stack: Stack) -> None:
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["here", "from-another-process"])
+async def test_cancel_mid_stream_keeps_the_partial_text(stack: Stack, elsewhere: bool) -> None:
+    """Stopped at once when this process writes the reply; from another process (only
+    the database knows), with the runner's next checkpoint."""
     started = asyncio.Event()
     await stack.start_runner({"m": stalling_model(["Half ", "an ", "answer"], started=started)})
     user = await stack.user()
@@ -92,9 +95,10 @@ async def test_cancel_mid_stream_keeps_the_partial_text(stack: Stack) -> None:
     reply = await stack.post(user, thread)
     async with asyncio.timeout(10):
         await started.wait()
-    await stack.cancel(user, reply)  # this process writes it: stopped once the stop commits
+    await stack.cancel(user, reply, elsewhere=elsewhere)
     done = await wait_for_status(stack, reply.id, MessageStatus.CANCELLED)
     assert done.text == "Half an answer"
+    assert done.cancel_requested
     assert done.completed_at is not None
     events = await stack.events_until_final(thread.id, reply.id)
     deltas = [e for e in events if isinstance(e, MessageDelta)]
@@ -221,20 +225,6 @@ async def test_a_queued_reply_can_be_cancelled_before_it_starts(stack: Stack) ->
     assert (await stack.load(second.id)).status is MessageStatus.CANCELLED
     events = await stack.events_until_final(second_thread.id, second.id)
     assert not [e for e in events if isinstance(e, MessageDelta)]
-
-
-async def test_a_stop_asked_on_another_process_arrives_with_a_checkpoint(stack: Stack) -> None:
-    started = asyncio.Event()
-    await stack.start_runner({"m": stalling_model(["Half ", "an ", "answer"], started=started)})
-    user = await stack.user()
-    thread = await stack.thread(user, "m")
-    reply = await stack.post(user, thread)
-    async with asyncio.timeout(10):
-        await started.wait()
-    await stack.cancel(user, reply, elsewhere=True)  # only the database knows
-    done = await wait_for_status(stack, reply.id, MessageStatus.CANCELLED)
-    assert done.text == "Half an answer"
-    assert done.cancel_requested
 
 
 async def test_checkpoints_save_every_streaming_reply_in_one_go(stack: Stack) -> None:

@@ -44,14 +44,7 @@ async def finish(
 ) -> Message | None:
     """Write the outcome unless the reply already ended (e.g. recovery got there first)."""
     async with session_scope(factory) as db:
-        row = (
-            await db.execute(
-                select(Message, Thread)
-                .join(Thread, Thread.id == Message.thread_id)
-                .where(Message.id == message_id)
-                .with_for_update(of=Message)
-            )
-        ).first()
+        row = await locked_reply(db, message_id)
         if row is None or row[0].status.is_final:
             return None
         message, thread = row
@@ -59,6 +52,19 @@ async def finish(
         thread.last_activity_at = message.completed_at or utcnow()
         Context(db=db, logger=logger).events.add(outcome_event(message, thread.owner_id))
     return message
+
+
+async def locked_reply(db: AsyncSession, message_id: str) -> tuple[Message, Thread] | None:
+    """A reply, locked for its update, with its thread: one query."""
+    row = (
+        await db.execute(
+            select(Message, Thread)
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(Message.id == message_id)
+            .with_for_update(of=Message)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def apply_outcome(message: Message, outcome: Outcome) -> None:

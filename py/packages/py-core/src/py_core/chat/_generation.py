@@ -16,7 +16,7 @@ from py_core.ai_ml.history import build_history
 from py_core.ai_ml.providers import UnknownModel
 from py_core.ai_ml.types import TextDelta, TurnRequest
 from py_core.chat._coalescer import DeltaCoalescer
-from py_core.chat._finish import Outcome, finish
+from py_core.chat._finish import Outcome, finish, locked_reply
 from py_core.chat._settings import RunnerSettings
 from py_core.chat._turn import TurnRun
 from py_core.chat.threads import DEFAULT_TITLE, MAX_TITLE
@@ -70,14 +70,7 @@ class Generation:
         """Mark the reply `streaming` and read its inputs, in one transaction; None if it
         no longer waits (stopped, or recovered as interrupted)."""
         async with session_scope(self.factory) as db:
-            row = (
-                await db.execute(
-                    select(Message, Thread)
-                    .join(Thread, Thread.id == Message.thread_id)
-                    .where(Message.id == message_id)
-                    .with_for_update(of=Message)
-                )
-            ).first()
+            row = await locked_reply(db, message_id)
             if row is None or row[0].status is not MessageStatus.PENDING:
                 return None
             message, thread = row
