@@ -55,18 +55,31 @@ class OpenAICompatStreamedResponse(StreamedResponse):
     """A Chat Completions stream over `ResponseBatches`."""
 
     _model_name: str
+    """The model asked for, then the one each chunk names."""
     _provider_name: str
+    """`openai` or `ollama`: the provider's name, as `OpenAIChatModel` reports it."""
     _provider_url: str
+    """The server's base URL."""
     _profile: OpenAIModelProfile
+    """The model's profile: thinking tags and field, leading whitespace."""
     _batches: ResponseBatches
+    """The response body, batch by batch."""
     _timestamp: datetime = field(default_factory=now_utc)
+    """When the stream opened."""
     _usage_received: bool | None = field(default=False, init=False)
+    """Whether a chunk reported usage (pydantic-ai counts an unmeasured request otherwise)."""
     _content_generation: int = field(default=0, init=False)
+    """Bumped when text must start a new part (after a tool call or reasoning)."""
     _reasoning_generation: int = field(default=0, init=False)
+    """Bumped when reasoning must start a new part."""
     _awaiting_text_after_reasoning: bool = field(default=False, init=False)
+    """Reasoning cut a text part short: its leading whitespace is held for the next text."""
     _held_whitespace: str = field(default="", init=False)
+    """Whitespace held for the next text part."""
     _chunks: int = field(default=0, init=False)
+    """Chunks decoded so far."""
     _refusal: str = field(default="", init=False)
+    """Refusal text, when the model refused (then the finish reason is `content_filter`)."""
 
     async def close_stream(self) -> None:
         await self._batches.aclose()
