@@ -119,6 +119,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
 
     # Told of each relayed row once across instances (SKIP LOCKED): each reply counts once.
     relay = OutboxRelay(sessions, publisher, on_published=count_tokens)
+    direct = isinstance(publisher, InProcessEventBus)
     if isinstance(publisher, InProcessEventBus):
         # Nothing to outlast in-process: the commit publishes (see `publish_on_commit`).
         publish_on_commit(sessions, publisher, on_published=count_tokens)
@@ -152,7 +153,11 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         metrics=metrics,
     )
-    relay.start()
+    if direct:
+        # Only rows an older release left behind; nothing writes new ones.
+        await relay.relay_pending()
+    else:
+        relay.start()
     await runner.start()
     logger.info(
         "started",
