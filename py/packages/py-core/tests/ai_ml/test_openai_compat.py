@@ -19,7 +19,7 @@ from typing import Any, cast
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request, model_request_stream
-from pydantic_ai.exceptions import ModelHTTPError
+from pydantic_ai.exceptions import ModelHTTPError, ModelTimeoutError
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse
 from pydantic_ai.models import Model, ModelRequestParameters, override_allow_model_requests
 from pydantic_ai.models.ollama import OllamaModel
@@ -445,6 +445,13 @@ async def test_a_dropped_stream_is_unavailable_as_with_openai_chat_model(
                 await run_turn(engine, "local", "Hi")
 
         assert caught.value.kind == "model_unavailable"
+
+
+async def test_a_read_timeout_not_streamed_is_timed_out(openai_server: FakeOpenAI) -> None:
+    openai_server.script = [Stall()]
+    model = lean(openai_server, timeout=0.2, max_retries=0)
+    with pytest.raises(ModelTimeoutError):
+        await whole(model, ModelRequestParameters())
 
 
 async def test_concurrent_turns_share_the_pool(openai_server: FakeOpenAI) -> None:

@@ -49,6 +49,7 @@ from py_core.ai_ml._openai_compat_http import (
     new_http_client,
     request_timeout,
     send,
+    transport_error,
 )
 from py_core.ai_ml._openai_compat_stream import OpenAICompatStreamedResponse
 
@@ -114,6 +115,8 @@ class OpenAICompatModel(OpenAIChatModel):
         response = await self._send(body, settings)
         try:
             content = await response.aread()
+        except httpx2.TransportError as exc:
+            raise transport_error(exc, self.model_name) from exc
         finally:
             await response.aclose()
         try:
