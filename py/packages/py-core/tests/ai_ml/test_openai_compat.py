@@ -142,6 +142,22 @@ async def test_chunks_sent_in_one_write_arrive_as_fewer_deltas(openai_server: Fa
     assert (result.usage.input_tokens, result.usage.output_tokens) == (30, 64)
 
 
+async def test_words_written_one_by_one_travel_together_within_the_window(
+    openai_server: FakeOpenAI,
+) -> None:
+    """A server that writes each word on its own (every 5 ms) still costs one delta per
+    delta window after the first, which goes alone and at once."""
+    chunks = words(LONG_REPLY)
+    openai_server.script = [Reply(chunks=chunks, chunks_per_write=1)]
+    async with engine_on(lean(openai_server)) as engine:
+        items = await run_turn(engine, "local", "Hi")
+
+    deltas = text_deltas(items)
+    assert deltas[0] == chunks[0]
+    assert "".join(deltas) == LONG_REPLY
+    assert len(deltas) < len(chunks) / 2
+
+
 async def test_a_delta_never_splits_a_write(openai_server: FakeOpenAI) -> None:
     chunks = words(LONG_REPLY)
     openai_server.script = [Reply(chunks=chunks, chunks_per_write=8)]

@@ -23,6 +23,8 @@ from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError
 from pydantic_ai.models import get_user_agent
 from pydantic_ai.models.openai._errors import status_error
 
+from py_core.ai_ml.types import DELTA_WINDOW
+
 DEFAULT_TIMEOUT = httpx2.Timeout(600, connect=5)
 """The OpenAI SDK's: ten minutes to answer, five seconds to connect."""
 DEFAULT_MAX_RETRIES = 2
@@ -127,10 +129,16 @@ class ResponseBatches:
     at once costs the consumer one step, not one per chunk, and a slow consumer never lags.
     """
 
-    def __init__(self, response: httpx2.Response) -> None:
+    def __init__(self, response: httpx2.Response, *, window: float = DELTA_WINDOW) -> None:
+        """`window`: after the first batch (handed out as soon as it arrives), what comes
+        within this many seconds of the last batch joins the next one, so a provider that
+        writes each token on its own still costs one step per window, not one per token."""
         self._response = response
+        self._window = window
+        self._last: float | None = None
         self._pieces: list[bytes] = []
         self._arrived = asyncio.Event()
+        self._finished = asyncio.Event()
         self._ended = False
         self._error: Exception | None = None
         # Decoding costs a few calls per piece; only a compressed body needs it.
@@ -148,6 +156,7 @@ class ResponseBatches:
         finally:
             self._ended = True
             self._arrived.set()
+            self._finished.set()
 
     def __aiter__(self) -> ResponseBatches:
         return self
@@ -161,9 +170,21 @@ class ResponseBatches:
                 raise StopAsyncIteration
             self._arrived.clear()
             await self._arrived.wait()
+        await self._gather()
         batch = b"".join(self._pieces)
         self._pieces.clear()
+        self._last = asyncio.get_running_loop().time()
         return batch
+
+    async def _gather(self) -> None:
+        """Wait out the rest of the window since the last batch (not past the body's end)."""
+        if self._last is None or self._ended:
+            return
+        rest = self._last + self._window - asyncio.get_running_loop().time()
+        if rest > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(rest):
+                    await self._finished.wait()
 
     async def aclose(self) -> None:
         """Stop reading and hang up; idempotent."""

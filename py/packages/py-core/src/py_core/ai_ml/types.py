@@ -8,6 +8,10 @@ from typing import Any, Literal
 
 from pydantic_ai.messages import ModelMessage
 
+DELTA_WINDOW = 0.04
+"""Seconds of streamed text that travel as one delta, from the provider's stream to the
+bus and the browser (30-50 ms reads as smooth; the first text never waits)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TurnRequest:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from py_core.ai_ml.history import HistoryBudget
+from py_core.ai_ml.types import DELTA_WINDOW
 from py_core.database.utils import uuid7_str
 
 DEFAULT_MAX_CONCURRENT = 500
@@ -19,7 +20,7 @@ class RunnerSettings:
 
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     """Generations running at once in this process; the rest wait in order."""
-    delta_interval: float = 0.04
+    delta_interval: float = DELTA_WINDOW
     """Seconds between `message.delta` events of one reply (30-50 ms reads as smooth)."""
     delta_max_chars: int = 256
     """Publish sooner once this many characters are buffered."""
