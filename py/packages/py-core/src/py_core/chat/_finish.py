@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +36,11 @@ class Outcome:
     failure: ChatError | None = None
     """For FAILED: the error itself, for callers that answer with it (the `/v1` API)."""
 
+    @cached_property
+    def stored_messages(self) -> list[dict[str, Any]] | None:
+        """The result's messages as stored for history (`dump_messages`), made once."""
+        return dump_messages(self.result.new_messages) if self.result is not None else None
+
 
 async def finish(
     factory: async_sessionmaker[AsyncSession],
@@ -43,6 +50,8 @@ async def finish(
     logger: logging.Logger,
 ) -> Message | None:
     """Write the outcome unless the reply already ended (e.g. recovery got there first)."""
+    # Serialised before the transaction: on SQLite it holds the one writer.
+    outcome.stored_messages  # noqa: B018
     async with session_scope(factory) as db:
         row = await locked_reply(db, message_id)
         if row is None or row[0].status.is_final:
@@ -77,7 +86,7 @@ def apply_outcome(message: Message, outcome: Outcome) -> None:
     if result is not None:
         # A cancelled turn keeps its partial messages too: the next turn sees what
         # the user saw.
-        message.model_messages = dump_messages(result.new_messages)
+        message.model_messages = outcome.stored_messages
         message.model_name = result.model_name
         message.input_tokens = result.usage.input_tokens
         message.output_tokens = result.usage.output_tokens

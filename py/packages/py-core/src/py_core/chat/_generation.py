@@ -86,23 +86,25 @@ class Generation:
             message.status = MessageStatus.STREAMING
             message.model_name = option.model_name or option.id
             message.lease_expires_at = utcnow() + timedelta(seconds=self.settings.lease_duration)
-            user_texts = [text for role, text, _ in earlier if role is MessageRole.USER]
-            return Turn(
-                message_id=message.id,
-                thread_id=thread.id,
-                owner_id=thread.owner_id,
-                request=TurnRequest(
-                    model_id=model_id,
-                    history=build_history(
-                        (messages for _, _, messages in earlier if messages),
-                        budget=self.settings.history,
-                        provider=option.provider,
-                    ),
-                    user_text=user_texts[-1] if user_texts else "",
-                    instructions=thread.instructions,
+        # Rebuilt after the commit: validating stored messages is CPU work, and on SQLite
+        # the transaction above holds the one writer every request shares.
+        user_texts = [text for role, text, _ in earlier if role is MessageRole.USER]
+        return Turn(
+            message_id=message.id,
+            thread_id=thread.id,
+            owner_id=thread.owner_id,
+            request=TurnRequest(
+                model_id=model_id,
+                history=build_history(
+                    (messages for _, _, messages in earlier if messages),
+                    budget=self.settings.history,
+                    provider=option.provider,
                 ),
-                first_reply=not any(role is MessageRole.ASSISTANT for role, _, _ in earlier),
-            )
+                user_text=user_texts[-1] if user_texts else "",
+                instructions=thread.instructions,
+            ),
+            first_reply=not any(role is MessageRole.ASSISTANT for role, _, _ in earlier),
+        )
 
     async def run(self, turn: Turn, live: LiveReply) -> Message | None:
         """Stream the reply to the bus and write its final state; checkpoints of the
