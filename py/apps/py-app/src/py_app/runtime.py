@@ -119,10 +119,10 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
 
     # Told of each relayed row once across instances (SKIP LOCKED): each reply counts once.
     relay = OutboxRelay(sessions, publisher, on_published=count_tokens)
-    direct = isinstance(publisher, InProcessEventBus)
-    if isinstance(publisher, InProcessEventBus):
+    in_process = publisher if isinstance(publisher, InProcessEventBus) else None
+    if in_process is not None:
         # Nothing to outlast in-process: the commit publishes (see `publish_on_commit`).
-        publish_on_commit(sessions, publisher, on_published=count_tokens)
+        publish_on_commit(sessions, in_process, on_published=count_tokens)
     else:
         # Events leave right after their commit, not at the relay's next poll.
         wake_on_commit(sessions, relay.wake)
@@ -153,7 +153,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         metrics=metrics,
     )
-    if direct:
+    if in_process is not None:
         # Only rows an older release left behind; nothing writes new ones.
         await relay.relay_pending()
     else:

@@ -37,28 +37,22 @@ async def checkpoint(
     streaming = {message_id: reply for message_id, reply in live.items() if reply.run}
     if not streaming:
         return
-    changed = [
-        (message_id, reply, len(reply.run.parts))
+    # Taken in one synchronous step, so each saved text matches its part count.
+    saves = [
+        (reply, len(reply.run.parts), {"message_id": message_id, "partial_text": reply.run.text})
         for message_id, reply in streaming.items()
         if reply.run is not None and len(reply.run.parts) != reply.saved
     ]
     async with session_scope(factory) as db:
-        if changed:
-            await db.execute(
-                _SAVE_TEXT,
-                [
-                    {"message_id": message_id, "partial_text": "".join(reply.run.parts[:count])}
-                    for message_id, reply, count in changed
-                    if reply.run is not None
-                ],
-            )
+        if saves:
+            await db.execute(_SAVE_TEXT, [params for _, _, params in saves])
         stopped = await db.scalars(
             select(Message.id).where(
                 Message.id.in_(list(streaming)), Message.cancel_requested.is_(True)
             )
         )
         stop_ids = set(stopped)
-    for _, reply, count in changed:
+    for reply, count, _ in saves:
         reply.saved = count
     for message_id in stop_ids:
         streaming[message_id].cancel.set()

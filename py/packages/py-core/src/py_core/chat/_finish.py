@@ -76,7 +76,11 @@ async def locked_reply(db: AsyncSession, message_id: str) -> tuple[Message, Thre
     return None if row is None else (row[0], row[1])
 
 
-def apply_outcome(message: Message, outcome: Outcome) -> None:
+def apply_outcome(
+    message: Message, outcome: Outcome, *, model_messages: list[dict[str, Any]] | None = None
+) -> None:
+    """Write the outcome on the message; `model_messages` replaces the result's own
+    stored messages (a kept completion stores the requests that led to it too)."""
     message.status = outcome.status
     message.text = outcome.text
     message.error = outcome.error
@@ -86,7 +90,9 @@ def apply_outcome(message: Message, outcome: Outcome) -> None:
     if result is not None:
         # A cancelled turn keeps its partial messages too: the next turn sees what
         # the user saw.
-        message.model_messages = outcome.stored_messages
+        message.model_messages = (
+            model_messages if model_messages is not None else outcome.stored_messages
+        )
         message.model_name = result.model_name
         message.input_tokens = result.usage.input_tokens
         message.output_tokens = result.usage.output_tokens

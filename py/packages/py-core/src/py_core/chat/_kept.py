@@ -54,10 +54,9 @@ async def keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Co
         role=MessageRole.ASSISTANT,
         status=MessageStatus.PENDING,
     )
-    apply_outcome(reply, outcome)
-    if outcome.result is not None:
-        # The reply's turn starts at the requests that followed the previous reply.
-        reply.model_messages = dump_messages([*pending, *outcome.result.new_messages])
+    # The reply's turn starts at the requests that followed the previous reply.
+    turn = [*pending, *outcome.result.new_messages] if outcome.result is not None else None
+    apply_outcome(reply, outcome, model_messages=dump_messages(turn) if turn else None)
     thread.last_activity_at = utcnow()
     ctx.db.add_all([*rows, reply])
     await ctx.db.flush()

@@ -12,13 +12,13 @@ commit itself, in commit order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.database.unit_of_work import after_commit, is_registered
 from py_core.events._memory import InProcessEventBus
+from py_core.events._relay import PublishedHook, report_published
 from py_core.events.types import Event
 
 _DIRECT = "py_core.events.direct"
@@ -29,7 +29,7 @@ logger = logging.getLogger("py_core.events")
 @dataclass(frozen=True, kw_only=True)
 class _Direct:
     bus: InProcessEventBus
-    on_published: Callable[[Event], None] | None
+    on_published: PublishedHook | None
 
 
 @dataclass(kw_only=True)
@@ -42,19 +42,14 @@ class _Pending:
     def __call__(self) -> None:
         events, self.events = self.events, []
         self.direct.bus.publish_now(events)
-        if self.direct.on_published is not None:
-            for event in events:
-                try:
-                    self.direct.on_published(event)
-                except Exception:
-                    logger.exception("on_published failed for event %s", event.id)
+        report_published(self.direct.on_published, events, logger)
 
 
 def publish_on_commit(
     sessions: async_sessionmaker[AsyncSession],
     bus: InProcessEventBus,
     *,
-    on_published: Callable[[Event], None] | None = None,
+    on_published: PublishedHook | None = None,
 ) -> None:
     """Sessions of `sessions` publish their events to `bus` when they commit (and call
     `on_published` with each, as `OutboxRelay` does) instead of writing outbox rows."""

@@ -25,6 +25,20 @@ PublishedHook = Callable[[Event], None]
 (a counter, a log line), since the relay waits for it."""
 
 
+def report_published(
+    hook: PublishedHook | None, events: Sequence[Event], logger: logging.Logger
+) -> None:
+    """Tell `hook` of each published event, in order. A hook that fails is logged: the
+    events are out, so failing the publisher would only hide that."""
+    if hook is None:
+        return
+    for event in events:
+        try:
+            hook(event)
+        except Exception:
+            logger.exception("on_published failed for event %s", event.id)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RelaySettings:
     """How often and how much the relay works."""
@@ -106,14 +120,7 @@ class OutboxRelay:
             return len(events)
 
     def _report(self, events: list[Event]) -> None:
-        if self._on_published is None:
-            return
-        for event in events:
-            try:
-                self._on_published(event)
-            except Exception:
-                # The rows are marked: failing the pass would only log it as a relay error.
-                self._logger.exception("on_published failed for event %s", event.id)
+        report_published(self._on_published, events, self._logger)
 
     async def relay_pending(self) -> int:
         """Publish until nothing committed is left; the number of rows published."""
