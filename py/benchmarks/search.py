@@ -86,11 +86,12 @@ async def _measure(backend: str, url: str, messages: int) -> None:
     engine = create_engine(url)
     factory = create_session_factory(engine)
     async with factory() as db:
-        ctx = Context(db=db, logger=logging.getLogger("bench"))
+        user = await db.get_one(User, user_id)
+        ctx = Context(db=db, logger=logging.getLogger("bench")).as_user(user)
         for query in ("zeppelin", "coffee violin"):
             with stopwatch() as took:
                 for _ in range(REPEATS):
-                    found = await search_threads(SearchThreads(user_id=user_id, query=query), ctx)
+                    found = await search_threads(SearchThreads(query=query), ctx)
             figure(
                 f"{backend}: search '{query}' ({len(found)} threads)", took[0] / REPEATS * 1e3, "ms"
             )
@@ -100,16 +101,16 @@ async def _measure(backend: str, url: str, messages: int) -> None:
                     select(Message.thread_id).where(Message.text.like("%zeppelin%")).limit(50)
                 )
         figure(f"{backend}: LIKE '%zeppelin%' for comparison", took[0] / REPEATS * 1e3, "ms")
-        page = await list_messages(ListMessages(user_id=user_id, thread_id=thread_id), ctx)
+        page = await list_messages(ListMessages(thread_id=thread_id), ctx)
         with stopwatch() as took:
             for _ in range(REPEATS):
                 page = await list_messages(
-                    ListMessages(user_id=user_id, thread_id=thread_id, before=page.next_cursor), ctx
+                    ListMessages(thread_id=thread_id, before=page.next_cursor), ctx
                 )
         figure(f"{backend}: messages page of 50 (keyset)", took[0] / REPEATS * 1e3, "ms")
         with stopwatch() as took:
             for _ in range(REPEATS):
-                await list_threads(ListThreads(user_id=user_id), ctx)
+                await list_threads(ListThreads(), ctx)
         figure(f"{backend}: threads page of 50 of {THREADS}", took[0] / REPEATS * 1e3, "ms")
         await db.execute(text("SELECT 1"))
     await engine.dispose()

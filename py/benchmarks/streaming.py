@@ -67,10 +67,8 @@ async def run() -> None:
         db.add(user)
         await db.flush()
         ctx = Context(db=db)
-        thread = await create_thread(CreateThread(user_id=user.id, model_id="fast"), ctx)
-        turn = await post_message(
-            PostMessage(user_id=user.id, thread_id=thread.id, content="go"), ctx
-        )
+        thread = await create_thread(CreateThread(model_id="fast"), ctx.as_user(user))
+        turn = await post_message(PostMessage(thread_id=thread.id, content="go"), ctx.as_user(user))
     with stopwatch() as took:
         runner.submit(turn.assistant_message.id)
         while True:

@@ -97,6 +97,14 @@ def get_current_user(auth: AuthDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+def get_user_context(user: CurrentUser, ctx: ContextDep) -> Context:
+    """The request's unit of work, acting for the authenticated user."""
+    return ctx.as_user(user)
+
+
+UserContext = Annotated[Context, Depends(get_user_context)]
+
+
 def client_address(request: Request) -> str:
     """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
@@ -112,9 +120,9 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-async def get_owned_thread(thread_id: str, user: CurrentUser, ctx: ContextDep) -> Thread:
+async def get_owned_thread(thread_id: str, ctx: UserContext) -> Thread:
     """The path's thread if the user owns it; 404 otherwise (the same for both)."""
-    return await get_thread(user.id, check_id(thread_id, "thread"), ctx)
+    return await get_thread(check_id(thread_id, "thread"), ctx)
 
 
 OwnedThread = Annotated[Thread, Depends(get_owned_thread)]

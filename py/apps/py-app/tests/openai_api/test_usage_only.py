@@ -11,6 +11,7 @@ import pytest
 from py_core.chat.usage import get_usage
 from py_core.context import Context
 from py_core.database import session_scope
+from py_core.database.models import User
 
 from ..harness import LiveApp  # noqa: TID252 (shared app test helpers)
 from .conftest import Caller
@@ -43,7 +44,8 @@ async def test_calls_not_kept_still_count(caller: Caller, live_app: LiveApp) -> 
     runtime = live_app.app.state.runtime
     me = (await caller.browser.get("/api/v1/me")).json()
     async with session_scope(runtime.sessions) as db:
-        usage = await get_usage(me["id"], Context(db=db, logger=logging.getLogger("test")))
+        ctx = Context(db=db, logger=logging.getLogger("test"))
+        usage = await get_usage(ctx.as_user(await db.get_one(User, me["id"])))
     assert usage.input_tokens == completion.usage.prompt_tokens + streamed.prompt_tokens
     assert usage.output_tokens == completion.usage.completion_tokens + streamed.completion_tokens
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from py_core.database.unit_of_work import after_commit
+from py_core.errors import Unauthenticated
 from py_core.events.outbox import Outbox
 
 if TYPE_CHECKING:
     from py_core.ai_ml.providers import ModelCatalog
+    from py_core.database.models import User
 
 
 class Replies(Protocol):
@@ -40,6 +42,21 @@ class Context:
     replies: Replies | None = None
     """Where a posted reply goes once its transaction commits; None stores it only
     (tests of operations, jobs that do not generate)."""
+    user: User | None = None
+    """The acting user: operations see and change only what this user owns. None for
+    work done on no one's behalf (sign-up, sign-in, the runner, recovery)."""
+
+    @property
+    def user_id(self) -> str:
+        """The acting user's id; `Unauthenticated` when the context acts for no one."""
+        if self.user is None:
+            raise Unauthenticated("Sign in, or send an API token.")
+        return self.user.id
+
+    def as_user(self, user: User) -> Context:
+        """This unit of work, acting for `user` (the boundary calls it once it knows
+        who is asking)."""
+        return replace(self, user=user)
 
     @property
     def events(self) -> Outbox:

@@ -20,35 +20,33 @@ from py_core.errors import InvalidInput, NotFound, Unauthenticated
 
 
 async def test_create_shows_the_secret_once_and_stores_a_hash(ctx: Context, user: User) -> None:
-    created = await create_api_token(CreateApiToken(user_id=user.id, name="laptop"), ctx)
+    created = await create_api_token(CreateApiToken(name="laptop"), ctx.as_user(user))
     assert created.secret.startswith("pya_")
     assert created.token.token_hash == hash_secret(created.secret)
     assert created.token.prefix == created.secret[:10]
     assert created.token.last_used_at is None
     found = await authenticate_api_token(created.secret, ctx)
     assert found.id == user.id
-    (listed,) = await list_api_tokens(user.id, ctx)
+    (listed,) = await list_api_tokens(ctx.as_user(user))
     assert listed.id == created.token.id
     assert listed.last_used_at is not None
 
 
 async def test_revoked_token_stops_working(ctx: Context, user: User, other_user: User) -> None:
-    created = await create_api_token(CreateApiToken(user_id=user.id, name="ci"), ctx)
+    created = await create_api_token(CreateApiToken(name="ci"), ctx.as_user(user))
     with pytest.raises(NotFound):
-        await revoke_api_token(
-            RevokeApiToken(user_id=other_user.id, token_id=created.token.id), ctx
-        )
-    await revoke_api_token(RevokeApiToken(user_id=user.id, token_id=created.token.id), ctx)
+        await revoke_api_token(RevokeApiToken(token_id=created.token.id), ctx.as_user(other_user))
+    await revoke_api_token(RevokeApiToken(token_id=created.token.id), ctx.as_user(user))
     with pytest.raises(Unauthenticated):
         await authenticate_api_token(created.secret, ctx)
-    assert await list_api_tokens(user.id, ctx) == []
+    assert await list_api_tokens(ctx.as_user(user)) == []
     with pytest.raises(NotFound):
-        await revoke_api_token(RevokeApiToken(user_id=user.id, token_id=created.token.id), ctx)
+        await revoke_api_token(RevokeApiToken(token_id=created.token.id), ctx.as_user(user))
 
 
 async def test_expired_token_is_refused(ctx: Context, user: User) -> None:
     created = await create_api_token(
-        CreateApiToken(user_id=user.id, name="soon", expires_at=utcnow() + timedelta(hours=1)), ctx
+        CreateApiToken(name="soon", expires_at=utcnow() + timedelta(hours=1)), ctx.as_user(user)
     )
     created.token.expires_at = utcnow() - timedelta(seconds=1)
     with pytest.raises(Unauthenticated, match="expired"):
@@ -56,7 +54,7 @@ async def test_expired_token_is_refused(ctx: Context, user: User) -> None:
 
 
 async def test_token_of_a_disabled_user_is_refused(ctx: Context, user: User) -> None:
-    created = await create_api_token(CreateApiToken(user_id=user.id, name="x"), ctx)
+    created = await create_api_token(CreateApiToken(name="x"), ctx.as_user(user))
     await disable_user(DisableUser(user_id=user.id), ctx)
     with pytest.raises(Unauthenticated):
         await authenticate_api_token(created.secret, ctx)
@@ -71,9 +69,7 @@ async def test_invalid_token_requests(
 ) -> None:
     expires_at = utcnow() + expires_in if expires_in is not None else None
     with pytest.raises(InvalidInput) as info:
-        await create_api_token(
-            CreateApiToken(user_id=user.id, name=name, expires_at=expires_at), ctx
-        )
+        await create_api_token(CreateApiToken(name=name, expires_at=expires_at), ctx.as_user(user))
     assert info.value.field == field
 
 

@@ -79,14 +79,12 @@ async def test_unknown_expired_and_ended_sessions_are_refused(ctx: Context, user
 async def test_revoke_session_only_own(ctx: Context, user: User, other_user: User) -> None:
     started = await start_session(StartSession(user_id=user.id), ctx)
     with pytest.raises(NotFound):
-        await revoke_session(
-            RevokeSession(user_id=other_user.id, session_id=started.session.id), ctx
-        )
+        await revoke_session(RevokeSession(session_id=started.session.id), ctx.as_user(other_user))
     await authenticate_session(started.token, ctx)
-    await revoke_session(RevokeSession(user_id=user.id, session_id=started.session.id), ctx)
+    await revoke_session(RevokeSession(session_id=started.session.id), ctx.as_user(user))
     with pytest.raises(Unauthenticated):
         await authenticate_session(started.token, ctx)
-    assert await list_sessions(user.id, ctx) == []
+    assert await list_sessions(ctx.as_user(user)) == []
 
 
 async def test_change_password_ends_the_other_sessions(ctx: Context, user: User) -> None:
@@ -94,12 +92,11 @@ async def test_change_password_ends_the_other_sessions(ctx: Context, user: User)
     elsewhere = await start_session(StartSession(user_id=user.id), ctx)
     await change_password(
         ChangePassword(
-            user_id=user.id,
             current_password=PASSWORD,
             new_password="a brand new secret",
             keep_session_id=here.session.id,
         ),
-        ctx,
+        ctx.as_user(user),
     )
     await authenticate_session(here.token, ctx)
     with pytest.raises(Unauthenticated):
@@ -114,11 +111,11 @@ async def test_change_password_checks_the_current_one_and_the_policy(
 ) -> None:
     with pytest.raises(InvalidInput, match="current password"):
         await change_password(
-            ChangePassword(user_id=user.id, current_password="nope", new_password="whatever 123"),
-            ctx,
+            ChangePassword(current_password="nope", new_password="whatever 123"),
+            ctx.as_user(user),
         )
     with pytest.raises(InvalidInput, match="too common"):
         await change_password(
-            ChangePassword(user_id=user.id, current_password=PASSWORD, new_password="password1"),
-            ctx,
+            ChangePassword(current_password=PASSWORD, new_password="password1"),
+            ctx.as_user(user),
         )

@@ -122,14 +122,12 @@ class Stack:
 
     async def thread(self, user: User, model_id: str) -> Thread:
         async with session_scope(self.factory) as db:
-            return await create_thread(
-                CreateThread(user_id=user.id, model_id=model_id), self.ctx(db)
-            )
+            return await create_thread(CreateThread(model_id=model_id), self.ctx(db).as_user(user))
 
     async def post(self, user: User, thread: Thread, content: str = "Hello") -> Message:
         async with session_scope(self.factory) as db:
             turn = await post_message(
-                PostMessage(user_id=user.id, thread_id=thread.id, content=content), self.ctx(db)
+                PostMessage(thread_id=thread.id, content=content), self.ctx(db).as_user(user)
             )
         # The context's runner was handed the reply when the transaction committed.
         return turn.assistant_message
@@ -137,9 +135,9 @@ class Stack:
     async def cancel(self, user: User, message: Message, *, elsewhere: bool = False) -> None:
         """Stop a reply, from this process or (`elsewhere`) from one that does not run it."""
         async with session_scope(self.factory) as db:
-            params = CancelTurn(user_id=user.id, thread_id=message.thread_id, message_id=message.id)
+            params = CancelTurn(thread_id=message.thread_id, message_id=message.id)
             ctx = Context(db=db, logger=LOGGER) if elsewhere else self.ctx(db)
-            await cancel_turn(params, ctx)
+            await cancel_turn(params, ctx.as_user(user))
 
     async def load(self, message_id: str) -> Message:
         async with session_scope(self.factory) as db:

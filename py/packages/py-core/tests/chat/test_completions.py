@@ -160,7 +160,7 @@ async def test_not_kept_records_usage_only(
     async with session_scope(sessions) as db:
         assert len(list(await db.scalars(select(Thread)))) == 1
         record = (await db.scalars(select(UsageRecord))).one()
-        usage = await get_usage(user.id, Context(db=db, logger=LOGGER))
+        usage = await get_usage(Context(db=db, logger=LOGGER).as_user(user))
     assert record.id == prepared.reply_id
     assert (record.user_id, record.model_id, record.model_name) == (user.id, "fast", "scripted")
     assert record.input_tokens == result.usage.input_tokens > 0

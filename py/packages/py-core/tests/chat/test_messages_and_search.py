@@ -21,13 +21,13 @@ async def _say(ctx: Context, thread: Thread, text: str) -> Message:
 
 
 async def test_messages_every_row_once_while_rows_are_added(ctx: Context, alice: User) -> None:
-    thread = await create_thread(CreateThread(user_id=alice.id), ctx)
+    thread = await create_thread(CreateThread(), ctx.as_user(alice))
     ids = [(await _say(ctx, thread, f"m{i}")).id for i in range(8)]
     pages: list[list[str]] = []
     before = None
     while True:
         page = await list_messages(
-            ListMessages(user_id=alice.id, thread_id=thread.id, limit=3, before=before), ctx
+            ListMessages(thread_id=thread.id, limit=3, before=before), ctx.as_user(alice)
         )
         pages.append([m.id for m in page.items])
         await _say(ctx, thread, "arrives while paging")
@@ -40,23 +40,21 @@ async def test_messages_every_row_once_while_rows_are_added(ctx: Context, alice:
 
 
 async def test_messages_of_another_users_thread(ctx: Context, alice: User, bob: User) -> None:
-    thread = await create_thread(CreateThread(user_id=alice.id), ctx)
+    thread = await create_thread(CreateThread(), ctx.as_user(alice))
     with pytest.raises(NotFound):
-        await list_messages(ListMessages(user_id=bob.id, thread_id=thread.id), ctx)
+        await list_messages(ListMessages(thread_id=thread.id), ctx.as_user(bob))
 
 
 async def test_search_finds_message_text_and_titles(ctx: Context, alice: User, bob: User) -> None:
-    trip = await create_thread(CreateThread(user_id=alice.id, title="Holiday"), ctx)
+    trip = await create_thread(CreateThread(title="Holiday"), ctx.as_user(alice))
     await _say(ctx, trip, "Which trains go from Lisbon to Porto on Sunday?")
-    recipes = await create_thread(CreateThread(user_id=alice.id, title="Sourdough recipes"), ctx)
+    recipes = await create_thread(CreateThread(title="Sourdough recipes"), ctx.as_user(alice))
     await _say(ctx, recipes, "How long should the starter rest?")
-    bobs = await create_thread(CreateThread(user_id=bob.id, title="Porto"), ctx)
+    bobs = await create_thread(CreateThread(title="Porto"), ctx.as_user(bob))
     await _say(ctx, bobs, "Lisbon to Porto")
 
     async def search(query: str, user: User = alice) -> list[str]:
-        return [
-            t.id for t in await search_threads(SearchThreads(user_id=user.id, query=query), ctx)
-        ]
+        return [t.id for t in await search_threads(SearchThreads(query=query), ctx.as_user(user))]
 
     assert await search("porto") == [trip.id]
     assert await search("lisbon PORTO") == [trip.id]
@@ -68,25 +66,25 @@ async def test_search_finds_message_text_and_titles(ctx: Context, alice: User, b
 
 
 async def test_search_takes_query_syntax_literally(ctx: Context, alice: User) -> None:
-    thread = await create_thread(CreateThread(user_id=alice.id), ctx)
+    thread = await create_thread(CreateThread(), ctx.as_user(alice))
     await _say(ctx, thread, 'He said "NEAR" AND left (quickly)*')
     for query in ['"near', "AND", "left)*", "NOT OR", "100%_"]:
-        await search_threads(SearchThreads(user_id=alice.id, query=query), ctx)
-    found = await search_threads(SearchThreads(user_id=alice.id, query='"near" (quickly'), ctx)
+        await search_threads(SearchThreads(query=query), ctx.as_user(alice))
+    found = await search_threads(SearchThreads(query='"near" (quickly'), ctx.as_user(alice))
     assert [t.id for t in found] == [thread.id]
 
 
 async def test_search_sees_updated_text(ctx: Context, alice: User) -> None:
-    thread = await create_thread(CreateThread(user_id=alice.id), ctx)
+    thread = await create_thread(CreateThread(), ctx.as_user(alice))
     message = await _say(ctx, thread, "first draft")
     message.text = "final answer"
     await ctx.db.flush()
-    assert await search_threads(SearchThreads(user_id=alice.id, query="draft"), ctx) == []
-    found = await search_threads(SearchThreads(user_id=alice.id, query="answer"), ctx)
+    assert await search_threads(SearchThreads(query="draft"), ctx.as_user(alice)) == []
+    found = await search_threads(SearchThreads(query="answer"), ctx.as_user(alice))
     assert [t.id for t in found] == [thread.id]
 
 
 @pytest.mark.parametrize("query", ["", "  ", "!!!", "x" * 201])
 async def test_search_needs_words(ctx: Context, alice: User, query: str) -> None:
     with pytest.raises(InvalidInput):
-        await search_threads(SearchThreads(user_id=alice.id, query=query), ctx)
+        await search_threads(SearchThreads(query=query), ctx.as_user(alice))

@@ -18,7 +18,7 @@ from py_core.errors import Conflict, InvalidInput, NotFound
 
 @pytest.fixture
 async def thread(ctx: Context, alice: User) -> Thread:
-    return await create_thread(CreateThread(user_id=alice.id), ctx)
+    return await create_thread(CreateThread(), ctx.as_user(alice))
 
 
 async def test_post_stores_the_message_and_a_pending_reply(
@@ -26,7 +26,7 @@ async def test_post_stores_the_message_and_a_pending_reply(
 ) -> None:
     before = thread.last_activity_at
     turn = await post_message(
-        PostMessage(user_id=alice.id, thread_id=thread.id, content="  Hello  "), ctx
+        PostMessage(thread_id=thread.id, content="  Hello  "), ctx.as_user(alice)
     )
     assert turn.user_message.text == "Hello"
     assert turn.user_message.role is MessageRole.USER
@@ -40,44 +40,44 @@ async def test_post_stores_the_message_and_a_pending_reply(
 
 
 async def test_one_turn_at_a_time(ctx: Context, alice: User, thread: Thread) -> None:
-    turn = await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="a"), ctx)
+    turn = await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(alice))
     with pytest.raises(Conflict, match="still being written"):
-        await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="b"), ctx)
+        await post_message(PostMessage(thread_id=thread.id, content="b"), ctx.as_user(alice))
     await cancel_turn(
-        CancelTurn(user_id=alice.id, thread_id=thread.id, message_id=turn.assistant_message.id),
-        ctx,
+        CancelTurn(thread_id=thread.id, message_id=turn.assistant_message.id),
+        ctx.as_user(alice),
     )
-    await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="b"), ctx)
+    await post_message(PostMessage(thread_id=thread.id, content="b"), ctx.as_user(alice))
 
 
 async def test_archived_thread_refuses_posts(ctx: Context, alice: User, thread: Thread) -> None:
-    await update_thread(UpdateThread(user_id=alice.id, thread_id=thread.id, archived=True), ctx)
+    await update_thread(UpdateThread(thread_id=thread.id, archived=True), ctx.as_user(alice))
     with pytest.raises(Conflict, match="archived"):
-        await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="a"), ctx)
+        await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(alice))
 
 
 @pytest.mark.parametrize("content", ["", "   \n ", "x" * (MAX_CONTENT + 1)])
 async def test_bad_content(ctx: Context, alice: User, thread: Thread, content: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content=content), ctx)
+        await post_message(PostMessage(thread_id=thread.id, content=content), ctx.as_user(alice))
     assert info.value.field == "content"
 
 
 async def test_cancel_a_pending_reply_at_once(ctx: Context, alice: User, thread: Thread) -> None:
-    turn = await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="a"), ctx)
-    params = CancelTurn(user_id=alice.id, thread_id=thread.id, message_id=turn.assistant_message.id)
-    message = await cancel_turn(params, ctx)
+    turn = await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(alice))
+    params = CancelTurn(thread_id=thread.id, message_id=turn.assistant_message.id)
+    message = await cancel_turn(params, ctx.as_user(alice))
     assert message.status is MessageStatus.CANCELLED
     assert message.completed_at is not None
     # Stopping twice is not an error.
-    assert (await cancel_turn(params, ctx)).status is MessageStatus.CANCELLED
+    assert (await cancel_turn(params, ctx.as_user(alice))).status is MessageStatus.CANCELLED
 
 
 async def test_cancel_a_user_message_is_refused(ctx: Context, alice: User, thread: Thread) -> None:
-    turn = await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="a"), ctx)
+    turn = await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(alice))
     with pytest.raises(InvalidInput, match="Only a reply"):
         await cancel_turn(
-            CancelTurn(user_id=alice.id, thread_id=thread.id, message_id=turn.user_message.id), ctx
+            CancelTurn(thread_id=thread.id, message_id=turn.user_message.id), ctx.as_user(alice)
         )
 
 
@@ -85,16 +85,16 @@ async def test_others_cannot_post_or_cancel(
     ctx: Context, alice: User, bob: User, thread: Thread
 ) -> None:
     with pytest.raises(NotFound):
-        await post_message(PostMessage(user_id=bob.id, thread_id=thread.id, content="a"), ctx)
-    turn = await post_message(PostMessage(user_id=alice.id, thread_id=thread.id, content="a"), ctx)
+        await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(bob))
+    turn = await post_message(PostMessage(thread_id=thread.id, content="a"), ctx.as_user(alice))
     with pytest.raises(NotFound):
         await cancel_turn(
-            CancelTurn(user_id=bob.id, thread_id=thread.id, message_id=turn.assistant_message.id),
-            ctx,
+            CancelTurn(thread_id=thread.id, message_id=turn.assistant_message.id),
+            ctx.as_user(bob),
         )
-    bobs = await create_thread(CreateThread(user_id=bob.id), ctx)
+    bobs = await create_thread(CreateThread(), ctx.as_user(bob))
     with pytest.raises(NotFound):  # right message, wrong thread
         await cancel_turn(
-            CancelTurn(user_id=bob.id, thread_id=bobs.id, message_id=turn.assistant_message.id),
-            ctx,
+            CancelTurn(thread_id=bobs.id, message_id=turn.assistant_message.id),
+            ctx.as_user(bob),
         )

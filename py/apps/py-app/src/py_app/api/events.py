@@ -84,7 +84,7 @@ class _Recheck:
             async with session_scope(self._runtime.sessions) as session:
                 ctx = self._runtime.context(session)
                 auth = await get_auth(self._request, self._runtime, ctx)
-                await get_thread(auth.user.id, self._thread_id, ctx)
+                await get_thread(self._thread_id, ctx.as_user(auth.user))
         except (DomainError, ApiError):
             return False
         return True

@@ -17,7 +17,7 @@ from py_app.api.schemas import (
     TurnOut,
     error_responses,
 )
-from py_app.deps import ContextDep, CurrentUser, OwnedThread, check_id
+from py_app.deps import OwnedThread, UserContext, check_id
 from py_core.chat import (
     CancelTurn,
     CreateThread,
@@ -49,8 +49,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 @router.get("")
 async def get_threads(
-    user: CurrentUser,
-    ctx: ContextDep,
+    ctx: UserContext,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     status: Literal["active", "archived"] | None = None,
@@ -59,11 +58,10 @@ async def get_threads(
     """Most recently active first. With `q`, the threads whose title or messages
     contain every word (one page, no cursor)."""
     if q is not None:
-        found = await search_threads(SearchThreads(user_id=user.id, query=q, limit=limit), ctx)
+        found = await search_threads(SearchThreads(query=q, limit=limit), ctx)
         return PageOut(items=[ThreadOut.of(t) for t in found], next_cursor=None)
     page = await list_threads(
         ListThreads(
-            user_id=user.id,
             limit=limit,
             cursor=cursor,
             status=ThreadStatus(status) if status else None,
@@ -74,11 +72,9 @@ async def get_threads(
 
 
 @router.post("", status_code=201)
-async def post_thread(body: ThreadIn, user: CurrentUser, ctx: ContextDep) -> ThreadOut:
+async def post_thread(body: ThreadIn, ctx: UserContext) -> ThreadOut:
     thread = await create_thread(
-        CreateThread(
-            user_id=user.id, title=body.title, model_id=body.model, instructions=body.instructions
-        ),
+        CreateThread(title=body.title, model_id=body.model, instructions=body.instructions),
         ctx,
     )
     return ThreadOut.of(thread)
@@ -90,12 +86,9 @@ async def get_thread(thread: OwnedThread) -> ThreadOut:
 
 
 @router.patch("/{thread_id}")
-async def patch_thread(
-    body: ThreadPatch, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
-) -> ThreadOut:
+async def patch_thread(body: ThreadPatch, thread: OwnedThread, ctx: UserContext) -> ThreadOut:
     updated = await update_thread(
         UpdateThread(
-            user_id=user.id,
             thread_id=thread.id,
             title=body.title,
             model_id=body.model,
@@ -108,37 +101,30 @@ async def patch_thread(
 
 
 @router.delete("/{thread_id}", status_code=204)
-async def remove_thread(thread: OwnedThread, user: CurrentUser, ctx: ContextDep) -> Response:
-    await delete_thread(DeleteThread(user_id=user.id, thread_id=thread.id), ctx)
+async def remove_thread(thread: OwnedThread, ctx: UserContext) -> Response:
+    await delete_thread(DeleteThread(thread_id=thread.id), ctx)
     return Response(status_code=204)
 
 
 @router.get("/{thread_id}/messages")
 async def get_messages(
     thread: OwnedThread,
-    user: CurrentUser,
-    ctx: ContextDep,
+    ctx: UserContext,
     limit: Limit = 50,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageOut[MessageOut]:
     """The newest `limit` messages (before the cursor), oldest first; `next_cursor`
     goes back in time."""
-    page = await list_messages(
-        ListMessages(user_id=user.id, thread_id=thread.id, limit=limit, before=before), ctx
-    )
+    page = await list_messages(ListMessages(thread_id=thread.id, limit=limit, before=before), ctx)
     return PageOut(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/{thread_id}/messages", status_code=202)
-async def post_thread_message(
-    body: MessageIn, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
-) -> TurnOut:
+async def post_thread_message(body: MessageIn, thread: OwnedThread, ctx: UserContext) -> TurnOut:
     """Store the message and a pending reply, and answer at once; the reply streams
     on the thread's events (it starts once the request's transaction commits). 409
     while the previous reply is unfinished."""
-    turn = await post_message(
-        PostMessage(user_id=user.id, thread_id=thread.id, content=body.content), ctx
-    )
+    turn = await post_message(PostMessage(thread_id=thread.id, content=body.content), ctx)
     return TurnOut(
         user_message=MessageOut.of(turn.user_message),
         assistant_message=MessageOut.of(turn.assistant_message),
@@ -146,15 +132,11 @@ async def post_thread_message(
 
 
 @router.post("/{thread_id}/messages/{message_id}/cancel")
-async def cancel_message(
-    message_id: str, thread: OwnedThread, user: CurrentUser, ctx: ContextDep
-) -> MessageOut:
+async def cancel_message(message_id: str, thread: OwnedThread, ctx: UserContext) -> MessageOut:
     """Stop a reply, wherever it is being written. A pending one is cancelled at once;
     a streaming one ends `cancelled` with its partial text shortly after."""
     message = await cancel_turn(
-        CancelTurn(
-            user_id=user.id, thread_id=thread.id, message_id=check_id(message_id, "message")
-        ),
+        CancelTurn(thread_id=thread.id, message_id=check_id(message_id, "message")),
         ctx,
     )
     return MessageOut.of(message)

@@ -11,7 +11,7 @@ from py_app.api.schemas import (
     TokenIn,
     TokenOut,
 )
-from py_app.deps import ContextDep, CurrentUser, check_id
+from py_app.deps import UserContext, check_id
 from py_core.accounts import (
     CreateApiToken,
     RevokeApiToken,
@@ -24,21 +24,19 @@ router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=AUTHENTIC
 
 
 @router.post("", status_code=201)
-async def create_token(body: TokenIn, user: CurrentUser, ctx: ContextDep) -> TokenCreatedOut:
+async def create_token(body: TokenIn, ctx: UserContext) -> TokenCreatedOut:
     created = await create_api_token(
-        CreateApiToken(user_id=user.id, name=body.name, expires_at=body.expires_at), ctx
+        CreateApiToken(name=body.name, expires_at=body.expires_at), ctx
     )
     return TokenCreatedOut(**TokenOut.of(created.token).model_dump(), token=created.secret)
 
 
 @router.get("")
-async def list_tokens(user: CurrentUser, ctx: ContextDep) -> ItemsOut[TokenOut]:
-    return ItemsOut(items=[TokenOut.of(t) for t in await list_api_tokens(user.id, ctx)])
+async def list_tokens(ctx: UserContext) -> ItemsOut[TokenOut]:
+    return ItemsOut(items=[TokenOut.of(t) for t in await list_api_tokens(ctx)])
 
 
 @router.delete("/{token_id}", status_code=204)
-async def revoke_token(token_id: str, user: CurrentUser, ctx: ContextDep) -> Response:
-    await revoke_api_token(
-        RevokeApiToken(user_id=user.id, token_id=check_id(token_id, "token")), ctx
-    )
+async def revoke_token(token_id: str, ctx: UserContext) -> Response:
+    await revoke_api_token(RevokeApiToken(token_id=check_id(token_id, "token")), ctx)
     return Response(status_code=204)

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from py_app.deps import ContextDep, RuntimeDep, check_id
-from py_app.pages.templating import SignedIn, ViewerDep, render
+from py_app.deps import RuntimeDep, check_id
+from py_app.pages.templating import SignedIn, ViewerContext, ViewerDep, render
 from py_core.chat import (
     ListMessages,
     ListThreads,
@@ -62,27 +62,24 @@ async def signup_page(request: Request, viewer: ViewerDep) -> Response:
 async def threads_page(
     request: Request,
     viewer: SignedIn,
-    ctx: ContextDep,
+    ctx: ViewerContext,
     runtime: RuntimeDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     archived: bool = False,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
-    user_id = viewer.user.id
     error = None
     next_cursor = None
     query = (q or "").strip()
     if query:
         try:
-            threads = await search_threads(SearchThreads(user_id=user_id, query=query), ctx)
+            threads = await search_threads(SearchThreads(query=query), ctx)
         except InvalidInput as exc:
             threads, error = [], exc.message
     else:
         status = ThreadStatus.ARCHIVED if archived else ThreadStatus.ACTIVE
         try:
-            page = await list_threads(
-                ListThreads(user_id=user_id, status=status, cursor=cursor), ctx
-            )
+            page = await list_threads(ListThreads(status=status, cursor=cursor), ctx)
             threads, next_cursor = page.items, page.next_cursor
         except InvalidInput as exc:
             threads, error = [], exc.message
@@ -106,16 +103,13 @@ async def chat_page(
     request: Request,
     thread_id: str,
     viewer: SignedIn,
-    ctx: ContextDep,
+    ctx: ViewerContext,
     runtime: RuntimeDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
-    thread = await get_thread(viewer.user.id, check_id(thread_id, "thread"), ctx)
+    thread = await get_thread(check_id(thread_id, "thread"), ctx)
     page = await list_messages(
-        ListMessages(
-            user_id=viewer.user.id, thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before
-        ),
-        ctx,
+        ListMessages(thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before), ctx
     )
     return render(
         request,
@@ -132,13 +126,11 @@ async def chat_page(
 
 @router.get("/threads/{thread_id}/messages/{message_id}")
 async def message_fragment(
-    request: Request, thread_id: str, message_id: str, viewer: SignedIn, ctx: ContextDep
+    request: Request, thread_id: str, message_id: str, viewer: SignedIn, ctx: ViewerContext
 ) -> HTMLResponse:
     """One message as the chat page shows it: the page swaps a finished reply's live
     plain text for this server-rendered (sanitised Markdown) version."""
-    message = await get_message(
-        viewer.user.id, check_id(thread_id, "thread"), check_id(message_id, "message"), ctx
-    )
+    message = await get_message(check_id(thread_id, "thread"), check_id(message_id, "message"), ctx)
     return render(request, "_message.html", viewer, message=message)
 
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from py_app.deps import ContextDep, RuntimeDep
 from py_app.pages.markdown import render_markdown
 from py_core.accounts import authenticate_session
+from py_core.context import Context
 from py_core.database.models import User
 from py_core.errors import Unauthenticated
 
@@ -59,6 +60,14 @@ def require_viewer(viewer: ViewerDep) -> Viewer:
 
 
 SignedIn = Annotated[Viewer, Depends(require_viewer)]
+
+
+def get_viewer_context(viewer: SignedIn, ctx: ContextDep) -> Context:
+    """The request's unit of work, acting for the signed-in viewer."""
+    return ctx.as_user(viewer.user)
+
+
+ViewerContext = Annotated[Context, Depends(get_viewer_context)]
 
 
 def render(

@@ -79,12 +79,12 @@ async def end_session(session_id: str, ctx: Context) -> None:
         session.revoked_at = utcnow()
 
 
-async def list_sessions(user_id: str, ctx: Context) -> list[UserSession]:
-    """The user's live sessions, newest first."""
+async def list_sessions(ctx: Context) -> list[UserSession]:
+    """The acting user's live sessions, newest first."""
     rows = await ctx.db.scalars(
         select(UserSession)
         .where(
-            UserSession.user_id == user_id,
+            UserSession.user_id == ctx.user_id,
             UserSession.revoked_at.is_(None),
             UserSession.expires_at > utcnow(),
         )
@@ -95,15 +95,13 @@ async def list_sessions(user_id: str, ctx: Context) -> list[UserSession]:
 
 @dataclass(frozen=True, kw_only=True)
 class RevokeSession:
-    user_id: str
-    """The acting user; another user's session is `NotFound`."""
     session_id: str
-    """The session to end."""
+    """The session to end; another user's is `NotFound`."""
 
 
 async def revoke_session(params: RevokeSession, ctx: Context) -> None:
     session = await ctx.db.get(UserSession, params.session_id)
-    if session is None or session.user_id != params.user_id:
+    if session is None or session.user_id != ctx.user_id:
         raise NotFound("No such session.")
     if session.revoked_at is None:
         session.revoked_at = utcnow()

@@ -22,8 +22,8 @@ _TOUCH_INTERVAL = timedelta(minutes=1)
 
 @dataclass(frozen=True, kw_only=True)
 class CreateApiToken:
-    user_id: str
-    """The owner; the token acts as this user."""
+    """A token for the acting user; it acts as them."""
+
     name: str
     """What the token is for, 1 to 100 characters."""
     expires_at: datetime | None = None
@@ -46,7 +46,7 @@ async def create_api_token(params: CreateApiToken, ctx: Context) -> CreatedApiTo
         raise InvalidInput("The expiry must be in the future.", field="expires_at")
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
-        user_id=params.user_id,
+        user_id=ctx.user_id,
         name=name,
         token_hash=hash_secret(secret),
         prefix=secret[:_PREFIX_SHOWN],
@@ -57,12 +57,12 @@ async def create_api_token(params: CreateApiToken, ctx: Context) -> CreatedApiTo
     return CreatedApiToken(token=token, secret=secret)
 
 
-async def list_api_tokens(user_id: str, ctx: Context) -> list[ApiToken]:
-    """The user's tokens that have not been revoked, newest first (expired ones too,
+async def list_api_tokens(ctx: Context) -> list[ApiToken]:
+    """The acting user's tokens that have not been revoked, newest first (expired ones too,
     so the user sees why a script stopped working)."""
     rows = await ctx.db.scalars(
         select(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(ApiToken.user_id == ctx.user_id, ApiToken.revoked_at.is_(None))
         .order_by(ApiToken.id.desc())
     )
     return list(rows)
@@ -70,15 +70,13 @@ async def list_api_tokens(user_id: str, ctx: Context) -> list[ApiToken]:
 
 @dataclass(frozen=True, kw_only=True)
 class RevokeApiToken:
-    user_id: str
-    """The acting user; another user's token is `NotFound`."""
     token_id: str
-    """The token to revoke."""
+    """The token to revoke; another user's is `NotFound`."""
 
 
 async def revoke_api_token(params: RevokeApiToken, ctx: Context) -> None:
     token = await ctx.db.get(ApiToken, params.token_id)
-    if token is None or token.user_id != params.user_id or token.revoked_at is not None:
+    if token is None or token.user_id != ctx.user_id or token.revoked_at is not None:
         raise NotFound("No such token.")
     token.revoked_at = utcnow()
 

@@ -94,8 +94,8 @@ async def check_credentials(params: CheckCredentials, ctx: Context) -> User:
 
 @dataclass(frozen=True, kw_only=True)
 class ChangePassword:
-    user_id: str
-    """Whose password changes."""
+    """The acting user's password changes."""
+
     current_password: str
     """Proof that the person at the keyboard knows the old one."""
     new_password: str
@@ -107,7 +107,7 @@ class ChangePassword:
 async def change_password(params: ChangePassword, ctx: Context) -> None:
     # Both argon2 steps come before the first write, so no write lock waits on them.
     async with password_turn() as turn:
-        user = await get_user(params.user_id, ctx)
+        user = await get_user(ctx.user_id, ctx)
         if not await turn.verify(user.password_hash, params.current_password):
             raise InvalidInput("The current password is wrong.", field="current_password")
         check_password_policy(params.new_password, email=user.email)

@@ -10,20 +10,18 @@ from py_core.database.models import Message, Thread
 from py_core.errors import NotFound
 
 
-async def get_owned_thread(
-    user_id: str, thread_id: str, ctx: Context, *, lock: bool = False
-) -> Thread:
-    """The thread if `user_id` owns it. `lock` serialises writers on PostgreSQL
+async def get_owned_thread(thread_id: str, ctx: Context, *, lock: bool = False) -> Thread:
+    """The thread if the acting user owns it. `lock` serialises writers on PostgreSQL
     (SQLite has one writer at a time anyway). Without it, a thread the request already
     loaded (the route's dependency) comes from the session, with no second query."""
     thread = await ctx.db.get(Thread, thread_id, with_for_update=lock or None)
-    if thread is None or thread.owner_id != user_id:
+    if thread is None or thread.owner_id != ctx.user_id:
         raise NotFound("No such thread.")
     return thread
 
 
 async def get_owned_message(
-    user_id: str, thread_id: str, message_id: str, ctx: Context, *, lock: bool = False
+    thread_id: str, message_id: str, ctx: Context, *, lock: bool = False
 ) -> Message:
     stmt = (
         select(Message)
@@ -31,7 +29,7 @@ async def get_owned_message(
         .where(
             Message.id == message_id,
             Message.thread_id == thread_id,
-            Thread.owner_id == user_id,
+            Thread.owner_id == ctx.user_id,
         )
     )
     if lock:

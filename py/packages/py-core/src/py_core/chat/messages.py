@@ -15,10 +15,8 @@ from py_core.database.models import Message
 
 @dataclass(frozen=True, kw_only=True)
 class ListMessages:
-    user_id: str
-    """The acting user; another user's thread is `NotFound`."""
     thread_id: str
-    """Whose messages."""
+    """Whose messages; another user's thread is `NotFound`."""
     limit: int = 50
     """Page size, 1 to 100."""
     before: str | None = None
@@ -32,7 +30,7 @@ async def list_messages(params: ListMessages, ctx: Context) -> Page[Message]:
     messages arrive, and walking back with `before` visits every row exactly once.
     """
     limit = check_limit(params.limit)
-    await get_owned_thread(params.user_id, params.thread_id, ctx)
+    await get_owned_thread(params.thread_id, ctx)
     stmt = select(Message).where(Message.thread_id == params.thread_id)
     if params.before is not None:
         (before_id,) = decode_cursor(params.before, 1)
@@ -44,6 +42,6 @@ async def list_messages(params: ListMessages, ctx: Context) -> Page[Message]:
     return Page(items=rows, next_cursor=encode_cursor(rows[0].id) if more else None)
 
 
-async def get_message(user_id: str, thread_id: str, message_id: str, ctx: Context) -> Message:
-    """One message of the user's thread; `NotFound` for anyone else's."""
-    return await get_owned_message(user_id, thread_id, message_id, ctx)
+async def get_message(thread_id: str, message_id: str, ctx: Context) -> Message:
+    """One message of the acting user's thread; `NotFound` for anyone else's."""
+    return await get_owned_message(thread_id, message_id, ctx)

@@ -24,8 +24,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 @dataclass(frozen=True, kw_only=True)
 class SearchThreads:
-    user_id: str
-    """Whose threads; nobody else's are ever searched."""
+    """Searches the acting user's threads; nobody else's are ever searched."""
+
     query: str
     """Words to find; every word must appear (in the title or in one message)."""
     limit: int = 50
@@ -41,7 +41,7 @@ async def search_threads(params: SearchThreads, ctx: Context) -> list[Thread]:
     title_matches = [Thread.title.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words]
     stmt = (
         select(Thread)
-        .where(Thread.owner_id == params.user_id)
+        .where(Thread.owner_id == ctx.user_id)
         .where(or_(Thread.id.in_(in_messages), and_(*title_matches)))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(limit)

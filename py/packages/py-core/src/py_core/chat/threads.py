@@ -24,8 +24,6 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, kw_only=True)
 class CreateThread:
-    user_id: str
-    """The owner."""
     title: str | None = None
     """Shown in the list; generated from the first exchange when not given."""
     model_id: str | None = None
@@ -36,7 +34,7 @@ class CreateThread:
 
 async def create_thread(params: CreateThread, ctx: Context) -> Thread:
     thread = Thread(
-        owner_id=params.user_id,
+        owner_id=ctx.user_id,
         title=_title(params.title) if params.title is not None else DEFAULT_TITLE,
         model_id=_model_id(ctx, params.model_id),
         instructions=_instructions(params.instructions),
@@ -49,10 +47,8 @@ async def create_thread(params: CreateThread, ctx: Context) -> Thread:
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateThread:
-    user_id: str
-    """The acting user; another user's thread is `NotFound`."""
     thread_id: str
-    """The thread to change."""
+    """The thread to change; another user's is `NotFound`."""
     title: str | None = None
     """A new title, 1 to 200 characters; None leaves it."""
     model_id: str | None = None
@@ -64,7 +60,7 @@ class UpdateThread:
 
 
 async def update_thread(params: UpdateThread, ctx: Context) -> Thread:
-    thread = await get_owned_thread(params.user_id, params.thread_id, ctx)
+    thread = await get_owned_thread(params.thread_id, ctx)
     if params.title is not None:
         thread.title = _title(params.title)
     if params.model_id is not None:
@@ -80,27 +76,26 @@ async def update_thread(params: UpdateThread, ctx: Context) -> Thread:
 
 @dataclass(frozen=True, kw_only=True)
 class DeleteThread:
-    user_id: str
-    """The acting user; another user's thread is `NotFound`."""
     thread_id: str
-    """The thread to delete, with all its messages."""
+    """The thread to delete, with all its messages; another user's is `NotFound`."""
 
 
 async def delete_thread(params: DeleteThread, ctx: Context) -> None:
-    thread = await get_owned_thread(params.user_id, params.thread_id, ctx)
+    thread = await get_owned_thread(params.thread_id, ctx)
     ctx.events.add(ThreadDeleted.of(thread))
     # Messages go by the foreign key's ON DELETE CASCADE, in the same statement.
     await ctx.db.execute(delete(Thread).where(Thread.id == thread.id))
 
 
-async def get_thread(user_id: str, thread_id: str, ctx: Context) -> Thread:
-    return await get_owned_thread(user_id, thread_id, ctx)
+async def get_thread(thread_id: str, ctx: Context) -> Thread:
+    """One of the acting user's threads; `NotFound` for anyone else's."""
+    return await get_owned_thread(thread_id, ctx)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ListThreads:
-    user_id: str
-    """Whose threads."""
+    """The acting user's threads."""
+
     limit: int = 50
     """Page size, 1 to 100."""
     cursor: str | None = None
@@ -121,7 +116,7 @@ async def list_threads(params: ListThreads, ctx: Context) -> Page[Thread]:
     """Most recently active first, keyset-paginated on (last_activity_at, id), so rows
     added while paging neither repeat nor shift the later pages."""
     limit = check_limit(params.limit)
-    stmt = select(Thread).where(Thread.owner_id == params.user_id)
+    stmt = select(Thread).where(Thread.owner_id == ctx.user_id)
     if params.status is not None:
         stmt = stmt.where(Thread.status == params.status)
     if params.cursor is not None:

@@ -32,10 +32,8 @@ INITIAL_LEASE = timedelta(minutes=2)
 
 @dataclass(frozen=True, kw_only=True)
 class PostMessage:
-    user_id: str
-    """The acting user; another user's thread is `NotFound`."""
     thread_id: str
-    """The thread to talk in."""
+    """The thread to talk in; another user's is `NotFound`."""
     content: str
     """The user's message, 1 to 32,000 characters."""
 
@@ -57,7 +55,7 @@ async def post_message(params: PostMessage, ctx: Context) -> PostedTurn:
     content = params.content.strip()
     if not content or len(content) > MAX_CONTENT:
         raise InvalidInput(f"A message must be 1 to {MAX_CONTENT} characters.", field="content")
-    thread = await get_owned_thread(params.user_id, params.thread_id, ctx)
+    thread = await get_owned_thread(params.thread_id, ctx)
     if thread.status is ThreadStatus.ARCHIVED:
         raise Conflict("This thread is archived; restore it to continue the conversation.")
     if await ctx.db.scalar(select(exists().where(_unfinished_reply(thread.id)))):
@@ -107,10 +105,8 @@ def _unfinished_reply(thread_id: str) -> ColumnElement[bool]:
 
 @dataclass(frozen=True, kw_only=True)
 class CancelTurn:
-    user_id: str
-    """The acting user; another user's message is `NotFound`."""
     thread_id: str
-    """The thread of the reply."""
+    """The thread of the reply; another user's message is `NotFound`."""
     message_id: str
     """The assistant message to stop."""
 
@@ -123,14 +119,12 @@ async def cancel_turn(params: CancelTurn, ctx: Context) -> Message:
     checkpoint) and writes `cancelled` with the partial text. A reply that already
     ended is returned as it is: stopping twice is not an error.
     """
-    message = await get_owned_message(
-        params.user_id, params.thread_id, params.message_id, ctx, lock=True
-    )
+    message = await get_owned_message(params.thread_id, params.message_id, ctx, lock=True)
     if message.role is not MessageRole.ASSISTANT:
         raise InvalidInput("Only a reply can be stopped.", field="message_id")
     if message.status is MessageStatus.PENDING:
         apply_outcome(message, Outcome(status=MessageStatus.CANCELLED, text=""))
-        ctx.events.add(outcome_event(message, params.user_id))
+        ctx.events.add(outcome_event(message, ctx.user_id))
     elif message.status is MessageStatus.STREAMING:
         message.cancel_requested = True
         replies = ctx.replies

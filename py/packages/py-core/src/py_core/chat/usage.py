@@ -20,8 +20,9 @@ class TokenUsage:
     """Tokens the models produced."""
 
 
-async def get_usage(user_id: str, ctx: Context, *, since: datetime | None = None) -> TokenUsage:
-    """The user's tokens, over every call or those since `since`."""
+async def get_usage(ctx: Context, *, since: datetime | None = None) -> TokenUsage:
+    """The acting user's tokens, over every call or those since `since`."""
+    user_id = ctx.user_id
     replies = (
         select(
             func.coalesce(func.sum(Message.input_tokens), 0),
