@@ -17,6 +17,7 @@ from playwright.async_api import (
     ConsoleMessage,
     Page,
     Request,
+    Route,
     async_playwright,
     expect,
 )
@@ -224,6 +225,29 @@ async def test_sign_in_out_and_tokens_page(page: Page) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(r"/threads$"))
+
+
+@pytest.mark.parametrize(
+    "target", ["/%09/evil.example", "/%0a/evil.example", "/%0d/evil.example", "/%09%5Cevil.example"]
+)
+async def test_sign_in_never_leaves_the_site(page: Page, live_app: LiveApp, target: str) -> None:
+    # Browsers drop tabs and newlines from a URL: `/\t/evil.example` would be
+    # `//evil.example`. Whatever the browser makes of `next`, it stays on this origin.
+    left: list[str] = []
+
+    async def record_and_refuse(route: Route) -> None:
+        left.append(route.request.url)
+        await route.fulfill(status=200, body="left the site")
+
+    await page.context.route(re.compile(r"^https?://evil\.example"), record_and_refuse)
+    account = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada"}
+    assert (await page.request.post("/api/v1/auth/register", data=account)).status == 201
+    await page.goto(f"/signin?next={target}")
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{live_app.base_url}/threads")
+    assert left == []
 
 
 async def test_rename_archive_restore_and_delete_chats(page: Page) -> None:

@@ -16,7 +16,17 @@ async def test_pages_need_a_session(live_app: LiveApp) -> None:
         assert response.headers["location"] == "/signin?next=%2Fthreads"
         assert (await anonymous.get("/")).headers["location"] == "/signin"
         assert (await anonymous.get("/settings/tokens")).status_code == 303
-        for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        for target in (
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            # Browsers drop tabs and newlines: each of these reads as `//evil.example`.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\t\\evil.example",
+            "/ok/\x7f",
+        ):
             signin = await anonymous.get("/signin", params={"next": target})
             assert signin.status_code == 200
             assert 'data-next="/threads"' in signin.text

@@ -23,9 +23,23 @@ document.addEventListener("DOMContentLoaded", function () {
       event.preventDefault();
       submit(signin, async function (values) {
         await api.call("POST", "/api/v1/auth/login", { email: values.email, password: values.password });
-        window.location.href = signin.dataset.next || "/threads";
+        window.location.href = sameOrigin(signin.dataset.next);
       });
     });
+  }
+
+  // The server already refuses a `next` that leaves the site; the URL parser is the
+  // browser's own, so what it resolves to is where the browser would really go.
+  function sameOrigin(next) {
+    try {
+      const target = new URL(next || "/threads", window.location.origin);
+      if (target.origin === window.location.origin) {
+        return target.pathname + target.search + target.hash;
+      }
+    } catch (err) {
+      // Not a URL at all: fall through to the default.
+    }
+    return "/threads";
   }
 
   if (signup) {

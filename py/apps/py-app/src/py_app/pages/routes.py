@@ -33,8 +33,15 @@ MESSAGES_PER_PAGE = 100
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: never `//evil.example`, `/\evil.example` (browsers read
-    # it as `//`) or a full URL.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    # it as `//`) or a full URL. Browsers also drop tabs and newlines from a URL before
+    # reading it (`/\t/evil.example` is `//evil.example`), so a target holding any
+    # control character, whitespace or backslash is refused outright.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(char == "\\" or char.isspace() or not char.isprintable() for char in target)
+    ):
         return target
     return "/threads"
 
