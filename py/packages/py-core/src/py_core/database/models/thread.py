@@ -65,6 +65,10 @@ class Thread(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active_leaf_id: Mapped[str | None] = mapped_column(String(36))
+    """The last message of the branch the thread shows (the path from the root to it);
+    None while the thread is empty. Kept by the operations, not by a foreign key (see
+    `Message.parent_id`)."""
 
     owner: Mapped[User] = relationship(lazy="raise")
 
@@ -74,6 +78,8 @@ class Message(Base):
     __table_args__ = (
         # A thread's messages in order, keyset-paginated on id (uuid7 sorts by time).
         Index("ix_messages_thread_id_id", "thread_id", "id"),
+        # A message's children (its branches) in order; roots have no parent.
+        Index("ix_messages_thread_parent_id", "thread_id", "parent_id", "id"),
         # Recovery looks for unfinished messages whose lease has run out.
         Index("ix_messages_status_lease", "status", "lease_expires_at"),
         Index(
@@ -87,6 +93,11 @@ class Message(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
     thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    """The message this one follows (a thread is a tree: an edit or a regenerated reply is
+    a sibling under the same parent); None for a first message. Always a message of the
+    same thread, checked by the operations: a foreign key would keep SQLite from
+    dropping the column without rebuilding the table, which drops the search triggers."""
     role: Mapped[MessageRole] = mapped_column(StringEnum(MessageRole))
     status: Mapped[MessageStatus] = mapped_column(
         StringEnum(MessageStatus), default=MessageStatus.COMPLETE
