@@ -8,6 +8,12 @@ from py_core.ai_ml.history import HistoryBudget
 from py_core.ai_ml.types import DELTA_WINDOW
 from py_core.database.utils import uuid7_str
 
+LEASE_SECONDS = 30.0
+"""How long an unfinished reply may go unheard of before recovery declares it dead:
+the lease a reply gets when it is posted and each renewal alike, so a process that
+dies before it renews anything loses its queued replies as quickly as its streaming
+ones."""
+
 DEFAULT_MAX_CONCURRENT = 500
 """Replies one process writes at once by default. A reply mostly waits on its provider
 (about 60 KB of memory and no CPU while it waits), so this is sized for hundreds of
@@ -27,7 +33,7 @@ class RunnerSettings:
     checkpoint_interval: float = 1.0
     """Seconds between checkpoints: the partial text of every reply saved (so a crash
     loses little), and stops asked for on other processes read."""
-    lease_duration: float = 30.0
+    lease_duration: float = LEASE_SECONDS
     """How long a generation may go unheard of before recovery declares it dead."""
     lease_renew_interval: float = 10.0
     """How often this process renews the leases of its generations."""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from py_core.chat._access import get_owned_message, get_owned_thread
 from py_core.chat._finish import Outcome, apply_outcome, outcome_event
+from py_core.chat._settings import LEASE_SECONDS
 from py_core.context import Context
 from py_core.database.models import (
     UNFINISHED_STATUSES,
@@ -25,9 +26,10 @@ from py_core.events.types import MessageCreated
 MAX_CONTENT = 32_000
 STILL_WRITING = "A reply is still being written; wait for it or stop it first."
 
-# A reply nobody has started within this time is found by recovery, so a crash
-# between the post and the start of generation cannot leave it pending forever.
-INITIAL_LEASE = timedelta(minutes=2)
+# A reply nobody has started within one lease is found by recovery, so a crash
+# between the post and the start of generation cannot leave it pending forever; the
+# runner renews it from then on, queued or streaming.
+INITIAL_LEASE = timedelta(seconds=LEASE_SECONDS)
 
 
 @dataclass(frozen=True, kw_only=True)
