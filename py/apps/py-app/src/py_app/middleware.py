@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from py_app.errors import ApiError, error_body
 from py_app.logs import request_id_var
 from py_app.metrics import Metrics
+from py_app.openai_api.errors import INVALID_REQUEST, OPENAI_PREFIX, OpenAIError
 
 access_logger = logging.getLogger("py_app.access")
 
@@ -136,7 +137,7 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 too_large = False
             if too_large:
-                await _send_too_large(send, self.max_bytes)
+                await _send_too_large(scope, send, self.max_bytes)
                 return
         received = 0
         exceeded = False
@@ -160,7 +161,7 @@ class BodySizeLimitMiddleware:
                 return
             if exceeded and message["type"] == "http.response.start":
                 replaced = True
-                await _send_too_large(send, self.max_bytes)
+                await _send_too_large(scope, send, self.max_bytes)
                 return
             await send(message)
 
@@ -169,15 +170,21 @@ class BodySizeLimitMiddleware:
         except ApiError:
             if not exceeded or replaced:
                 raise
-            await _send_too_large(send, self.max_bytes)
+            await _send_too_large(scope, send, self.max_bytes)
 
 
 def _too_large_message(max_bytes: int) -> str:
     return f"The request body is larger than {max_bytes} bytes."
 
 
-async def _send_too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps(error_body("too_large", _too_large_message(max_bytes))).encode()
+async def _send_too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    message = _too_large_message(max_bytes)
+    # In the shape of the route asked: OpenAI's on `/v1`, the app's everywhere else.
+    if scope["path"].startswith(OPENAI_PREFIX):
+        error = OpenAIError(413, message, type=INVALID_REQUEST, code="too_large")
+        body = json.dumps(error.body()).encode()
+    else:
+        body = json.dumps(error_body("too_large", message)).encode()
     await send(
         {
             "type": "http.response.start",

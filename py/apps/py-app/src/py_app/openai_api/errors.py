@@ -18,6 +18,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from py_app.errors import BUSY_MESSAGE, ApiError, busy_headers
 from py_core.ai_ml import ChatError, ChatErrorKind, UnknownModel
@@ -33,7 +34,10 @@ from py_core.errors import (
 
 logger = logging.getLogger("py_app.openai_api")
 
+OPENAI_PREFIX = "/v1/"
+"""Where the OpenAI-compatible API lives: its answers, errors included, are OpenAI's."""
 INVALID_REQUEST = "invalid_request_error"
+UNPARSABLE_BODY = "We could not parse the JSON body of your request."
 
 
 class OpenAIError(Exception):
@@ -140,11 +144,7 @@ def from_chat_error(error: ChatError) -> OpenAIError:
 def from_validation(error: RequestValidationError) -> OpenAIError:
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return OpenAIError(
-            400,
-            "We could not parse the JSON body of your request.",
-            type=INVALID_REQUEST,
-        )
+        return OpenAIError(400, UNPARSABLE_BODY, type=INVALID_REQUEST)
     first = errors[0] if errors else {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     param = ".".join(location) or None
@@ -154,12 +154,24 @@ def from_validation(error: RequestValidationError) -> OpenAIError:
     return OpenAIError(400, message, type=INVALID_REQUEST, code="invalid_value", param=param)
 
 
+def from_http(error: StarletteHTTPException) -> OpenAIError:
+    """FastAPI's own refusals: a body it could not read (not UTF-8, nested past the
+    parser's depth, cut short by the size limit) is a 400."""
+    if error.status_code == 400:
+        return OpenAIError(400, UNPARSABLE_BODY, type=INVALID_REQUEST)
+    message = error.detail if isinstance(error.detail, str) else "The request failed."
+    headers = dict(error.headers) if error.headers else None
+    return OpenAIError(error.status_code, message, type=INVALID_REQUEST, headers=headers)
+
+
 def to_openai_error(exc: Exception) -> OpenAIError:
     """Any failure of an endpoint of this router, in OpenAI's shape."""
     if isinstance(exc, OpenAIError):
         return exc
     if isinstance(exc, RequestValidationError):
         return from_validation(exc)
+    if isinstance(exc, StarletteHTTPException):
+        return from_http(exc)
     if isinstance(exc, DomainError):
         return from_domain(exc)
     if isinstance(exc, ChatError):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from py_app.deps import RuntimeDep
-from py_app.openai_api.errors import OpenAIRoute, missing_api_key, rate_limited
+from py_app.openai_api.errors import OPENAI_PREFIX, OpenAIRoute, missing_api_key, rate_limited
 from py_app.openai_api.schemas import ChatCompletionIn, ChatCompletionOut, ModelListOut, ModelOut
 from py_app.openai_api.streaming import Call, completion_out, stream_response
 from py_app.runtime import Runtime
@@ -19,7 +19,7 @@ from py_core.chat.completions import Completion, PreparedCompletion, prepare_com
 from py_core.database import session_scope
 from py_core.database.models import User
 
-router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
+router = APIRouter(prefix=OPENAI_PREFIX.rstrip("/"), tags=["openai"], route_class=OpenAIRoute)
 
 # Models have no creation date here; OpenAI's clients only need a number.
 MODELS_CREATED = 0
