@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from py_core.ai_ml.history import dump_messages
 from py_core.ai_ml.types import ChatError, TurnResult
 from py_core.context import Context
-from py_core.database import session_scope
+from py_core.database import is_database_busy, is_database_unreachable, session_scope
 from py_core.database.models import Message, MessageStatus, Thread
 from py_core.database.utils import utcnow
 from py_core.events.types import MessageCancelled, MessageCompleted, MessageFailed
@@ -61,6 +62,50 @@ async def finish(
         thread.last_activity_at = message.completed_at or utcnow()
         Context(db=db, logger=logger).events.add(outcome_event(message, thread.owner_id))
     return message
+
+
+async def finish_held(
+    factory: async_sessionmaker[AsyncSession],
+    message_id: str,
+    outcome: Outcome,
+    *,
+    logger: logging.Logger,
+    retry_initial: float,
+    retry_max: float,
+) -> Message | None:
+    """`finish`, tried again with back-off for as long as the database is out of reach.
+
+    The outcome of a reply that streamed to the end exists only in this process's
+    memory (every client already read it), so it waits for the database rather than
+    leave recovery to mark the reply interrupted with the last checkpoint. The reply
+    stays accepted meanwhile: the runner keeps renewing its lease, and its own
+    recovery never takes a reply it holds. Any other error is raised at once.
+    """
+    delay = retry_initial
+    failures = 0
+    while True:
+        try:
+            message = await finish(factory, message_id, outcome, logger=logger)
+        except Exception as exc:
+            if not (is_database_unreachable(exc) or is_database_busy(exc)):
+                raise
+            failures += 1
+            if failures == 1:
+                logger.warning(
+                    "final write of a reply failed (%r); retrying until the database answers",
+                    exc,
+                    extra={"message_id": message_id},
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, retry_max)
+            continue
+        if failures:
+            logger.info(
+                "final write of a reply done after %d failed tries",
+                failures,
+                extra={"message_id": message_id},
+            )
+        return message
 
 
 async def locked_reply(db: AsyncSession, message_id: str) -> tuple[Message, Thread] | None:

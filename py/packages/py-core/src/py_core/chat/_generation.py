@@ -16,7 +16,7 @@ from py_core.ai_ml.history import build_history
 from py_core.ai_ml.providers import UnknownModel
 from py_core.ai_ml.types import TextDelta, TurnRequest
 from py_core.chat._coalescer import DeltaCoalescer
-from py_core.chat._finish import Outcome, finish, locked_reply
+from py_core.chat._finish import Outcome, finish, finish_held, locked_reply
 from py_core.chat._settings import RunnerSettings
 from py_core.chat._turn import TurnRun
 from py_core.chat.threads import DEFAULT_TITLE, MAX_TITLE
@@ -135,7 +135,15 @@ class Generation:
             self.logger.info(
                 "reply failed: %s", outcome.failure.kind, extra={"message_id": turn.message_id}
             )
-        message = await self._finish(turn, outcome)
+        # Tried until the database answers: this outcome is held nowhere else.
+        message = await finish_held(
+            self.factory,
+            turn.message_id,
+            outcome,
+            logger=self.logger,
+            retry_initial=self.settings.finish_retry_initial,
+            retry_max=self.settings.finish_retry_max,
+        )
         if message is not None and message.status is MessageStatus.COMPLETE and turn.first_reply:
             await self._title_thread(turn, message.text)
         return message

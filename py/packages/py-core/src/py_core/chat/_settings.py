@@ -39,6 +39,11 @@ class RunnerSettings:
     """How often this process renews the leases of its generations."""
     recovery_interval: float = 15.0
     """How often this process looks for generations whose lease has run out."""
+    finish_retry_initial: float = 0.1
+    """First wait, in seconds, before a reply's final write is tried again while the
+    database is out of reach; doubles on each failure."""
+    finish_retry_max: float = 2.0
+    """Longest wait between two tries of a final write (tried until it succeeds)."""
     publish_timeout: float = 2.0
     """A live delta that cannot be published in this time is skipped (the final text
     still reaches everyone through the outbox)."""

@@ -36,20 +36,29 @@ async def renew_leases(
         )
 
 
+async def ping(factory: async_sessionmaker[AsyncSession]) -> None:
+    """One round trip to the database; raises while it is out of reach."""
+    async with session_scope(factory) as db:
+        await db.execute(select(1))
+
+
 async def recover_expired(
     factory: async_sessionmaker[AsyncSession],
     *,
     logger: logging.Logger,
     now: datetime | None = None,
+    held: Collection[str] = (),
 ) -> list[str]:
     """Mark every unfinished reply whose lease ran out as interrupted; return their ids.
 
+    `held`: replies the calling process still holds (accepted, perhaps waiting for the
+    database to take their final write); never taken, whatever their lease says.
     Safe with many processes at once: rows are locked with SKIP LOCKED on PostgreSQL
     (SQLite serialises writers anyway), and a reply that ended meanwhile is skipped.
     """
     recovered: list[str] = []
     while True:
-        batch = await _recover_batch(factory, logger, now or utcnow())
+        batch = await _recover_batch(factory, logger, now or utcnow(), list(held))
         recovered += batch
         if len(batch) < _BATCH:
             return recovered
@@ -59,6 +68,7 @@ async def _recover_batch(
     factory: async_sessionmaker[AsyncSession],
     logger: logging.Logger,
     now: datetime,
+    held: list[str],
 ) -> list[str]:
     async with session_scope(factory) as db:
         rows = list(
@@ -68,6 +78,7 @@ async def _recover_batch(
                 .where(
                     Message.status.in_(UNFINISHED_STATUSES),
                     or_(Message.lease_expires_at.is_(None), Message.lease_expires_at < now),
+                    *([Message.id.not_in(held)] if held else []),
                 )
                 .order_by(Message.id)
                 .limit(_BATCH)

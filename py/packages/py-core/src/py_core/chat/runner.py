@@ -23,7 +23,7 @@ from py_core.chat._checkpoints import checkpoint
 from py_core.chat._finish import INTERRUPTED, Outcome, finish
 from py_core.chat._generation import Generation, LiveReply
 from py_core.chat._settings import RunnerSettings
-from py_core.chat.recovery import recover_expired, renew_leases
+from py_core.chat.recovery import ping, recover_expired, renew_leases
 from py_core.database.models import MessageStatus
 from py_core.events import EventPublisher
 
@@ -134,20 +134,42 @@ class GenerationRunner:
                 self._idle.set()
 
     async def _janitor(self) -> None:
-        """Checkpoints every tick; leases and recovery at their own, longer intervals."""
-        duration = timedelta(seconds=self.settings.lease_duration)
+        """Checkpoints every tick; leases and recovery at their own, longer intervals.
+
+        A lease that ran out while the database was out of reach proves nothing: no
+        process could renew it. So after an upkeep failure, recovery waits until the
+        database has answered again for a whole lease, time for every live process to
+        renew what it holds (renewals come every `lease_renew_interval`, shorter than
+        a lease; recovery runs more often than a lease lasts, so no outage long
+        enough to expire a live lease goes unseen here).
+        """
+        settings = self.settings
+        duration = timedelta(seconds=settings.lease_duration)
         loop = asyncio.get_running_loop()
-        next_renewal = loop.time() + self.settings.lease_renew_interval
-        next_recovery = loop.time() + self.settings.recovery_interval
+        next_renewal = loop.time() + settings.lease_renew_interval
+        next_recovery = loop.time() + settings.recovery_interval
+        outage = False
+        trust_leases_at = loop.time()
         while True:
-            await asyncio.sleep(self.settings.checkpoint_interval)
+            await asyncio.sleep(settings.checkpoint_interval)
             try:
                 await checkpoint(self._factory, dict(self._live))
                 if loop.time() >= next_renewal:
-                    next_renewal = loop.time() + self.settings.lease_renew_interval
+                    next_renewal = loop.time() + settings.lease_renew_interval
                     await renew_leases(self._factory, set(self._accepted), duration)
                 if loop.time() >= next_recovery:
-                    next_recovery = loop.time() + self.settings.recovery_interval
-                    await recover_expired(self._factory, logger=self._logger)
-            except Exception:
-                self._logger.exception("reply upkeep failed; retrying")
+                    next_recovery = loop.time() + settings.recovery_interval
+                    if outage:
+                        await ping(self._factory)
+                        outage = False
+                        trust_leases_at = loop.time() + settings.lease_duration
+                    elif loop.time() >= trust_leases_at:
+                        await recover_expired(
+                            self._factory, logger=self._logger, held=set(self._accepted)
+                        )
+            except Exception as exc:
+                if outage:  # logged once per outage, not once per tick
+                    self._logger.debug("reply upkeep still failing: %r", exc)
+                else:
+                    self._logger.exception("reply upkeep failed; retrying")
+                outage = True

@@ -10,7 +10,7 @@ from py_core.database.base import (
     session_scope,
     writer_engine,
 )
-from py_core.database.busy import is_database_busy
+from py_core.database.busy import is_database_busy, is_database_unreachable
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -20,6 +20,7 @@ __all__ = [
     "database_url",
     "get_session",
     "is_database_busy",
+    "is_database_unreachable",
     "session_scope",
     "writer_engine",
 ]
