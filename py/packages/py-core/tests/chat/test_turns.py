@@ -10,10 +10,10 @@ from py_core.chat import (
     post_message,
     update_thread,
 )
-from py_core.chat.turns import MAX_CONTENT
 from py_core.context import Context
 from py_core.database.models import MessageRole, MessageStatus, Thread, User
 from py_core.errors import Conflict, InvalidInput, NotFound
+from py_core.limits import MAX_CONTENT
 
 
 @pytest.fixture

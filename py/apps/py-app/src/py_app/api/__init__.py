@@ -1,1 +1,1 @@
-"""The v1 JSON API (DESIGN.md, "HTTP API (v1)")."""
+"""The v1 JSON API (docs/APP.md, "API (v1)")."""

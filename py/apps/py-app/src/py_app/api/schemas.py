@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from py_core.database.models import (
     ApiToken,
@@ -15,6 +15,16 @@ from py_core.database.models import (
     Thread,
     ThreadStatus,
     User,
+)
+from py_core.limits import (
+    Content,
+    DisplayName,
+    Email,
+    Instructions,
+    ModelId,
+    Password,
+    Title,
+    TokenName,
 )
 
 T = TypeVar("T")
@@ -35,14 +45,14 @@ class Input(BaseModel):
 
 
 class RegisterIn(Input):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
-    display_name: str = Field(max_length=200)
+    email: Email
+    password: Password
+    display_name: DisplayName
 
 
 class LoginIn(Input):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    email: Email
+    password: Password
 
 
 class UserOut(BaseModel):
@@ -70,7 +80,7 @@ class MeOut(UserOut):
 
 
 class TokenIn(Input):
-    name: str = Field(max_length=200)
+    name: TokenName
     expires_at: datetime | None = None
     """When the token stops working; never when absent."""
 
@@ -128,17 +138,17 @@ class ModelsOut(BaseModel):
 
 
 class ThreadIn(Input):
-    title: str | None = Field(default=None, max_length=1000)
-    model: str | None = Field(default=None, max_length=200)
+    title: Title | None = None
+    model: ModelId | None = None
     """A model id from `GET /api/v1/models`; the default model when absent."""
-    instructions: str | None = Field(default=None, max_length=100_000)
+    instructions: Instructions | None = None
 
 
 class ThreadPatch(Input):
-    title: str | None = Field(default=None, max_length=1000)
+    title: Title | None = None
     archived: bool | None = None
-    model: str | None = Field(default=None, max_length=200)
-    instructions: str | None = Field(default=None, max_length=100_000)
+    model: ModelId | None = None
+    instructions: Instructions | None = None
     """An empty string removes the instructions."""
 
 
@@ -167,7 +177,7 @@ class ThreadOut(BaseModel):
 
 
 class MessageIn(Input):
-    content: str = Field(max_length=100_000)
+    content: Content
 
 
 class UsageOut(BaseModel):

@@ -37,6 +37,7 @@ from py_core.chat import (
     update_thread,
 )
 from py_core.database.models import ThreadStatus
+from py_core.limits import MAX_QUERY
 
 router = APIRouter(
     prefix="/api/v1/threads",
@@ -53,7 +54,7 @@ async def get_threads(
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     status: Literal["active", "archived"] | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search words")] = None,
+    q: Annotated[str | None, Query(max_length=MAX_QUERY, description="Search words")] = None,
 ) -> PageOut[ThreadOut]:
     """Most recently active first. With `q`, the threads whose title or messages
     contain every word (one page, no cursor)."""

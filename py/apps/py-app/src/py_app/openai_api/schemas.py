@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from py_core.chat.completions import ChatMessage
+from py_core.limits import ModelId, Temperature
 
 FinishReason = Literal["stop", "length", "content_filter"]
 
@@ -52,10 +53,10 @@ class StreamOptionsIn(_Lenient):
 
 
 class ChatCompletionIn(_Lenient):
-    model: str = Field(min_length=1, max_length=200)
+    model: ModelId
     """A model id from `GET /v1/models`."""
     messages: list[MessageIn] = Field(min_length=1, max_length=2000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: Temperature | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     """OpenAI's newer name for `max_tokens`; the lower of the two applies when both come."""

@@ -17,10 +17,32 @@ from py_core.accounts import authenticate_session
 from py_core.context import Context
 from py_core.database.models import User
 from py_core.errors import Unauthenticated
+from py_core.limits import (
+    MAX_CONTENT,
+    MAX_DISPLAY_NAME,
+    MAX_EMAIL,
+    MAX_PASSWORD,
+    MAX_QUERY,
+    MAX_TITLE,
+    MAX_TOKEN_NAME,
+    MIN_PASSWORD,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["markdown"] = render_markdown
+# The inputs' maxlength / minlength: py-core's limits, so a page never lets someone type
+# what the server then refuses.
+templates.env.globals.update(
+    max_content=MAX_CONTENT,
+    max_display_name=MAX_DISPLAY_NAME,
+    max_email=MAX_EMAIL,
+    max_password=MAX_PASSWORD,
+    max_query=MAX_QUERY,
+    max_title=MAX_TITLE,
+    max_token_name=MAX_TOKEN_NAME,
+    min_password=MIN_PASSWORD,
+)
 
 
 @dataclass(frozen=True, kw_only=True)

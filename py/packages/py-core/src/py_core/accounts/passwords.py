@@ -27,9 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from py_core.accounts._common_passwords import COMMON_PASSWORDS
 from py_core.errors import InvalidInput
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
+from py_core.limits import MAX_PASSWORD, MIN_PASSWORD
 
 
 def _usable_cpus() -> int:
@@ -51,13 +49,13 @@ _executor = ThreadPoolExecutor(
 def check_password_policy(password: str, *, email: str | None = None) -> None:
     """NIST 800-63B style: length, not a common password, not the email. No
     composition rules: they make passwords harder to remember, not to guess."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+            f"The password must be at least {MIN_PASSWORD} characters.", field="password"
         )
-    if len(password) > MAX_PASSWORD_LENGTH:
+    if len(password) > MAX_PASSWORD:
         raise InvalidInput(
-            f"The password must be at most {MAX_PASSWORD_LENGTH} characters.", field="password"
+            f"The password must be at most {MAX_PASSWORD} characters.", field="password"
         )
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or (email and lowered == email.lower()):

@@ -13,6 +13,7 @@ from py_core.context import Context
 from py_core.database.models import ApiToken, User, UserStatus
 from py_core.database.utils import utcnow
 from py_core.errors import InvalidInput, NotFound, Unauthenticated
+from py_core.limits import MAX_TOKEN_NAME
 
 TOKEN_PREFIX = "pya_"
 _PREFIX_SHOWN = 10
@@ -25,7 +26,7 @@ class CreateApiToken:
     """A token for the acting user; it acts as them."""
 
     name: str
-    """What the token is for, 1 to 100 characters."""
+    """What the token is for, 1 to `MAX_TOKEN_NAME` characters."""
     expires_at: datetime | None = None
     """When it stops working; None for never."""
 
@@ -40,8 +41,10 @@ class CreatedApiToken:
 
 async def create_api_token(params: CreateApiToken, ctx: Context) -> CreatedApiToken:
     name = params.name.strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput("The token name must be 1 to 100 characters.", field="name")
+    if not 1 <= len(name) <= MAX_TOKEN_NAME:
+        raise InvalidInput(
+            f"The token name must be 1 to {MAX_TOKEN_NAME} characters.", field="name"
+        )
     if params.expires_at is not None and params.expires_at <= utcnow():
         raise InvalidInput("The expiry must be in the future.", field="expires_at")
     secret = new_secret(TOKEN_PREFIX)

@@ -18,6 +18,7 @@ from py_core.context import Context
 from py_core.database.models import User, UserRole, UserSession, UserStatus, normalise_email
 from py_core.database.utils import utcnow
 from py_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from py_core.limits import MAX_DISPLAY_NAME, MAX_EMAIL
 
 # Deliberately loose: one @, something on each side, a dot in the domain. The only
 # real check of an address is a mail that arrives.
@@ -31,7 +32,7 @@ class CreateUser:
     password: str
     """The plain password; only its argon2id hash is stored."""
     display_name: str
-    """The name shown in the UI, 1 to 100 characters."""
+    """The name shown in the UI, 1 to `MAX_DISPLAY_NAME` characters."""
     role: UserRole = UserRole.USER
     """`ADMIN` only for accounts made by an operator."""
 
@@ -39,11 +40,13 @@ class CreateUser:
 async def create_user(params: CreateUser, ctx: Context) -> User:
     """Create an account; a taken email is a `Conflict`, bad fields are `InvalidInput`."""
     email = normalise_email(params.email)
-    if len(email) > 320 or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         raise InvalidInput("Enter a valid email address.", field="email")
     display_name = params.display_name.strip()
-    if not 1 <= len(display_name) <= 100:
-        raise InvalidInput("The display name must be 1 to 100 characters.", field="display_name")
+    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
+        raise InvalidInput(
+            f"The display name must be 1 to {MAX_DISPLAY_NAME} characters.", field="display_name"
+        )
     check_password_policy(params.password, email=email)
     # Hashed before the insert: the transaction takes the write lock only after.
     password_hash = await hash_password(params.password)

@@ -19,13 +19,14 @@ from py_core.chat._coalescer import DeltaCoalescer
 from py_core.chat._finish import Outcome, finish, finish_held, locked_reply
 from py_core.chat._settings import RunnerSettings
 from py_core.chat._turn import TurnRun
-from py_core.chat.threads import DEFAULT_TITLE, MAX_TITLE
+from py_core.chat.threads import DEFAULT_TITLE
 from py_core.context import Context
 from py_core.database import session_scope
 from py_core.database.models import Message, MessageRole, MessageStatus, Thread
 from py_core.database.utils import utcnow
 from py_core.events import EventPublisher
 from py_core.events.types import MessageDelta, ThreadUpdated
+from py_core.limits import MAX_TITLE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ from py_core.database import session_scope
 from py_core.database.models import MessageStatus, Thread, UsageRecord
 from py_core.database.utils import uuid7_str
 from py_core.errors import InvalidInput
+from py_core.limits import MAX_TEMPERATURE
 
 __all__ = [
     "ChatMessage",
@@ -54,7 +55,7 @@ class Completion:
     messages: Sequence[ChatMessage]
     """The whole conversation; the last non-system message is the user's."""
     temperature: float | None = None
-    """Sampling temperature, 0 to 2; the model's own when None."""
+    """Sampling temperature, 0 to `MAX_TEMPERATURE`; the model's own when None."""
     max_tokens: int | None = None
     """Output tokens at most; the lower of this and the deployment's cap applies."""
     keep: bool = True
@@ -84,8 +85,10 @@ def prepare_completion(params: Completion, models: ModelCatalog | None) -> Prepa
     build the engine's request; nothing is read or written."""
     if models is not None:
         models.get(params.model_id)
-    if params.temperature is not None and not 0 <= params.temperature <= 2:
-        raise InvalidInput("The temperature must be between 0 and 2.", field="temperature")
+    if params.temperature is not None and not 0 <= params.temperature <= MAX_TEMPERATURE:
+        raise InvalidInput(
+            f"The temperature must be between 0 and {MAX_TEMPERATURE:g}.", field="temperature"
+        )
     if params.max_tokens is not None and params.max_tokens < 1:
         raise InvalidInput("max_tokens must be at least 1.", field="max_tokens")
     conversation = Conversation.of(params.messages)

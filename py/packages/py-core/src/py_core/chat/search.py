@@ -17,8 +17,8 @@ from py_core.chat._cursor import check_limit
 from py_core.context import Context
 from py_core.database.models import Message, Thread
 from py_core.errors import InvalidInput
+from py_core.limits import MAX_QUERY
 
-MAX_QUERY = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -14,10 +14,9 @@ from py_core.context import Context
 from py_core.database.models import Thread, ThreadStatus
 from py_core.errors import InvalidInput
 from py_core.events.types import ThreadCreated, ThreadDeleted, ThreadUpdated
+from py_core.limits import MAX_INSTRUCTIONS, MAX_TITLE
 
 DEFAULT_TITLE = "New chat"
-MAX_TITLE = 200
-MAX_INSTRUCTIONS = 20_000
 
 T = TypeVar("T")
 
@@ -50,7 +49,7 @@ class UpdateThread:
     thread_id: str
     """The thread to change; another user's is `NotFound`."""
     title: str | None = None
-    """A new title, 1 to 200 characters; None leaves it."""
+    """A new title, 1 to `MAX_TITLE` characters; None leaves it."""
     model_id: str | None = None
     """A new model for the next turns; the history carries over."""
     instructions: str | None = None

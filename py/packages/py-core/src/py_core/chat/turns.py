@@ -22,8 +22,8 @@ from py_core.database.models import (
 from py_core.database.utils import utcnow, uuid7_str
 from py_core.errors import Conflict, InvalidInput
 from py_core.events.types import MessageCreated
+from py_core.limits import MAX_CONTENT
 
-MAX_CONTENT = 32_000
 STILL_WRITING = "A reply is still being written; wait for it or stop it first."
 
 # A reply nobody has started within one lease is found by recovery, so a crash
@@ -37,7 +37,7 @@ class PostMessage:
     thread_id: str
     """The thread to talk in; another user's is `NotFound`."""
     content: str
-    """The user's message, 1 to 32,000 characters."""
+    """The user's message, 1 to `MAX_CONTENT` characters."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from py_core.database.base import Base
 from py_core.database.models.user import User
 from py_core.database.utils import UTCDateTime, utcnow, uuid7_str
+from py_core.limits import MAX_TOKEN_NAME
 
 
 class UserSession(Base):
@@ -40,7 +41,7 @@ class ApiToken(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(MAX_TOKEN_NAME))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     """The first characters of the token, so a user can tell tokens apart."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from py_core.database.base import Base
 from py_core.database.models.user import User
 from py_core.database.utils import StringEnum, UTCDateTime, utcnow, uuid7_str
+from py_core.limits import MAX_MODEL_ID, MAX_TITLE
 
 
 class ThreadStatus(enum.StrEnum):
@@ -56,8 +57,8 @@ class Thread(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(200), default="New chat")
-    model_id: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(MAX_TITLE), default="New chat")
+    model_id: Mapped[str | None] = mapped_column(String(MAX_MODEL_ID))
     instructions: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ThreadStatus] = mapped_column(
         StringEnum(ThreadStatus), default=ThreadStatus.ACTIVE

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from py_core.database.base import Base
 from py_core.database.utils import UTCDateTime, utcnow, uuid7_str
+from py_core.limits import MAX_MODEL_ID
 
 
 class UsageRecord(Base):
@@ -23,7 +24,7 @@ class UsageRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    model_id: Mapped[str] = mapped_column(String(100))
+    model_id: Mapped[str] = mapped_column(String(MAX_MODEL_ID))
     """The catalog id the call named."""
     model_name: Mapped[str | None] = mapped_column(String(200))
     """The provider's name of the model that answered."""

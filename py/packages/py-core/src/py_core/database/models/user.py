@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from py_core.database.base import Base
 from py_core.database.utils import StringEnum, UTCDateTime, utcnow, uuid7_str
+from py_core.limits import MAX_DISPLAY_NAME, MAX_EMAIL
 
 
 class UserRole(enum.StrEnum):
@@ -26,9 +27,9 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True)
     """Stored lower-cased, so uniqueness is case-insensitive on every database."""
-    display_name: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(StringEnum(UserRole), default=UserRole.USER)
     status: Mapped[UserStatus] = mapped_column(StringEnum(UserStatus), default=UserStatus.ACTIVE)

@@ -1,0 +1,55 @@
+"""The limits of what people type, each declared once.
+
+The operations enforce them (after trimming whitespace), the database columns are sized
+by them, and the app takes them from here: its API schemas use the `Annotated` types
+below, so `/openapi.json` and `/docs` state the limits the server applies, and its
+pages' inputs get their `maxlength` from the same numbers.
+
+```python
+class ThreadIn(Input):
+    title: Title | None = None   # maxLength 200 in the OpenAPI schema, as in rename_thread
+```
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+MAX_EMAIL = 320
+"""An email address (RFC 5321's 64 + 1 + 255, rounded as everyone does)."""
+MIN_PASSWORD = 8
+"""NIST 800-63B's minimum for a password chosen by its user."""
+MAX_PASSWORD = 128
+"""Long enough for any passphrase, short enough that argon2 never hashes a megabyte."""
+MAX_DISPLAY_NAME = 100
+"""The name shown for a user."""
+MAX_TOKEN_NAME = 100
+"""What an API token is for."""
+MAX_TITLE = 200
+"""A thread's title."""
+MAX_INSTRUCTIONS = 20_000
+"""A thread's instructions to the model."""
+MAX_CONTENT = 32_000
+"""One message a user posts."""
+MAX_QUERY = 200
+"""A search of the user's threads."""
+MAX_MODEL_ID = 100
+"""A model's id in the catalog (what threads store and requests name)."""
+MAX_TEMPERATURE = 2.0
+"""Sampling temperature, from 0 (the providers' common range)."""
+
+Email = Annotated[str, StringConstraints(max_length=MAX_EMAIL)]
+Password = Annotated[str, StringConstraints(max_length=MAX_PASSWORD)]
+"""Only the upper bound: the policy (length, common passwords) is the operation's, with
+its own messages."""
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DISPLAY_NAME)]
+TokenName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_NAME)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
+Instructions = Annotated[str, StringConstraints(max_length=MAX_INSTRUCTIONS)]
+"""An empty string removes a thread's instructions."""
+Content = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CONTENT)]
+Query = Annotated[str, StringConstraints(max_length=MAX_QUERY)]
+ModelId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MODEL_ID)]
+Temperature = Annotated[float, Field(ge=0, le=MAX_TEMPERATURE)]
