@@ -149,6 +149,10 @@ async def test_stream_refusals(live_app: LiveApp, client: httpx.AsyncClient) -> 
     url = f"/api/v1/threads/{thread['id']}/events"
     assert_error(await client.get(url, headers={"Last-Event-ID": "yesterday"}), 422)
     assert_error(await client.get(url, params={"last_event_id": "1-2-3"}), 422)
+    # Each half of an id is a 64-bit unsigned number on Redis, so on both buses.
+    for beyond in (f"{2**64}-0", f"1-{2**64}"):
+        assert_error(await client.get(url, headers={"Last-Event-ID": beyond}), 422)
+        assert_error(await client.get(url, params={"last_event_id": beyond}), 422)
     assert_error(await client.get("/api/v1/threads/nope/events"), 404)
     async with live_app.client() as anonymous:
         assert_error(await anonymous.get(url), 401)

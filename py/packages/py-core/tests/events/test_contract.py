@@ -119,6 +119,21 @@ async def test_resume_on_a_stream_that_no_longer_exists_is_refused(bus: EventBus
     assert await bus.read(thread, after="0") == []
 
 
+async def test_ids_are_unsigned_64_bit_halves_on_both_buses(bus: EventBus) -> None:
+    thread = uuid7_str()
+    stream_ids = await bus.publish_many(deltas(thread, 2))
+    for beyond in (f"{2**64}-0", f"0-{2**64}", "-1-0"):
+        with pytest.raises(ValueError, match="not a stream id"):
+            await bus.read(thread, after=beyond)
+        with pytest.raises(ValueError, match="not a stream id"):
+            await anext(bus.subscribe(thread, after=beyond))
+    # The greatest id is a position like any other: nothing comes after it.
+    greatest = f"{2**64 - 1}-{2**64 - 1}"
+    assert await bus.read(thread, after=greatest) == []
+    assert [e.stream_id for e in await bus.read(thread, after=f"{2**64 - 1}")] == []
+    assert [e.stream_id for e in await bus.read(thread, after=START)] == stream_ids
+
+
 async def test_two_subscribers_see_the_same_events_in_the_same_order(
     bus: EventBus,
 ) -> None:

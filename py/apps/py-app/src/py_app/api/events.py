@@ -10,6 +10,7 @@ retained, it gets a `resync` event (reload the messages from the API) and live e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -26,11 +27,11 @@ from py_app.runtime import Runtime
 from py_core.chat import get_thread
 from py_core.database import session_scope
 from py_core.errors import DomainError, InvalidInput
-from py_core.events import START, StreamTrimmed
+from py_core.events import START, StreamTrimmed, normalise_after
 
 router = APIRouter(prefix="/api/v1/threads", tags=["events"], responses=AUTHENTICATED_ERRORS)
 
-_STREAM_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+_STREAM_ID = re.compile(r"^\d{1,20}(?:-\d{1,20})?$")
 
 
 @router.get(
@@ -58,10 +59,11 @@ async def thread_events(
 def _position(value: str | None) -> str:
     if value is None or not value.strip():
         return START
-    match = _STREAM_ID.match(value.strip())
-    if match is None:
-        raise InvalidInput("Last-Event-ID is not an event id.", field="last_event_id")
-    return f"{int(match[1])}-{int(match[2] or 0)}"
+    value = value.strip()
+    if _STREAM_ID.match(value):
+        with contextlib.suppress(ValueError):  # out of the range the bus can read
+            return normalise_after(value)
+    raise InvalidInput("Last-Event-ID is not an event id.", field="last_event_id")
 
 
 class _Recheck:

@@ -32,6 +32,7 @@ from py_core.events.publisher import (
     StreamTrimmed,
     create_event_bus,
     create_event_publisher,
+    normalise_after,
 )
 from py_core.events.types import (
     EVENT_TYPES,
@@ -83,6 +84,7 @@ __all__ = [
     "Usage",
     "create_event_bus",
     "create_event_publisher",
+    "normalise_after",
     "parse_event",
     "publish_on_commit",
     "wake_on_commit",

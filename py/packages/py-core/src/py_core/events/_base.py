@@ -65,15 +65,23 @@ class StreamTrimmed(Exception):
         self.after = after
 
 
+MAX_STREAM_ID_PART = 2**64 - 1
+"""Each half of a stream id is an unsigned 64-bit number on Redis, which refuses any
+larger one; the in-process bus keeps the same range, so an id means the same on both."""
+LAST_STREAM_ID = f"{MAX_STREAM_ID_PART}-{MAX_STREAM_ID_PART}"
+"""The greatest stream id: no entry can come after it."""
+
+
 def parse_stream_id(value: str) -> tuple[int, int]:
-    """ "<ms>-<seq>" (or "<ms>") as a comparable pair; `ValueError` for anything else."""
+    """ "<ms>-<seq>" (or "<ms>") as a comparable pair; `ValueError` for anything else,
+    a half above `MAX_STREAM_ID_PART` included."""
     ms, _, seq = value.partition("-")
     try:
         parsed = (int(ms), int(seq) if seq else 0)
     except ValueError:
         raise ValueError(f"not a stream id: {value!r}") from None
-    if parsed[0] < 0 or parsed[1] < 0:
-        raise ValueError(f"not a stream id: {value!r}")
+    if not all(0 <= part <= MAX_STREAM_ID_PART for part in parsed):
+        raise ValueError(f"not a stream id (each half is 0 to 2^64-1): {value!r}")
     return parsed
 
 

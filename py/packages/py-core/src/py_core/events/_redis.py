@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from py_core.events._base import (
+    LAST_STREAM_ID,
     START,
     BusSettings,
     BusUnavailable,
@@ -182,18 +183,16 @@ class RedisEventBus(EventBus):
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.xinfo_stream(key)
                 pipe.get(self.keys.trimmed(thread_id))
-                pipe.xrange(
-                    key,
-                    min="-" if after == START else f"({after}",
-                    count=count or self.settings.read_count,
-                )
+                pipe.xrange(key, min=_range_start(after), count=count or self.settings.read_count)
                 info, trimmed, entries = await pipe.execute(raise_on_error=False)
         if isinstance(info, ResponseError):  # no such key: never written, or expired
             if after != START:
                 raise StreamTrimmed(thread_id, after)
             return []
-        if isinstance(info, Exception):
-            raise info
+        # Asked not to raise, the pipeline hands errors back as values: never iterate one.
+        for result in (info, trimmed, entries):
+            if isinstance(result, Exception):
+                raise result
         first = info.get("first-entry")
         if has_gap(after, first=first[0] if first else None, last_trimmed=trimmed or None):
             raise StreamTrimmed(thread_id, after)
@@ -218,6 +217,14 @@ class RedisEventBus(EventBus):
     async def close(self) -> None:
         await self._waiter.close()
         await self.client.aclose()
+
+
+def _range_start(after: str) -> str:
+    """XRANGE's start for the entries after `after`: Redis refuses an exclusive start at
+    the greatest id, so that one is `+` (nothing can follow it)."""
+    if after == START:
+        return "-"
+    return "+" if after == LAST_STREAM_ID else f"({after}"
 
 
 def _ms(seconds: float) -> int:

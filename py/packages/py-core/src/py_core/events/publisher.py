@@ -19,6 +19,7 @@ from py_core.events._base import (
     BusUnavailable,
     StreamEntry,
     StreamTrimmed,
+    normalise_after,
 )
 from py_core.events._interface import EventBus
 from py_core.events._memory import InProcessEventBus
@@ -38,6 +39,7 @@ __all__ = [
     "StreamTrimmed",
     "create_event_bus",
     "create_event_publisher",
+    "normalise_after",
 ]
 
 
