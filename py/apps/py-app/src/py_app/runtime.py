@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from py_app.metrics import Metrics
 from py_app.ratelimit import RateLimiter, create_rate_limiter
 from py_app.settings import Settings
+from py_app.streams import OpenStreams
 from py_core.ai_ml import ChatEngine, ModelCatalog
 from py_core.chat import GenerationRunner, RunnerSettings
 from py_core.chat.completions import Completions
@@ -63,6 +64,8 @@ class Runtime:
     """Runs and records the `/v1` calls, on the same engine."""
     rate_limiter: RateLimiter
     """Counts sign-in and sign-up attempts."""
+    open_streams: OpenStreams
+    """The event streams each user has open in this process."""
     metrics: Metrics
     """This app's Prometheus registry."""
 
@@ -151,6 +154,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
             engine=chat_engine, sessions=sessions, logger=logging.getLogger("py_app.openai_api")
         ),
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
+        open_streams=OpenStreams(settings.event_streams_per_user),
         metrics=metrics,
     )
     if in_process is not None:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
 
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """`SSE_HEARTBEAT_SECONDS`: comment lines on idle event streams, for proxies."""
+    event_streams_per_user: int = Field(default=20, ge=1)
+    """`EVENT_STREAMS_PER_USER`: event streams one user may hold open on one process (a
+    tab holds one per open chat); 429 beyond. Counted per process, not across instances."""
     sse_recheck_seconds: float = Field(default=30.0, ge=0)
     """`SSE_RECHECK_SECONDS`: an open event stream checks its credentials and the thread
     again before sending once this long has passed since the last check; a signed-out

@@ -20,10 +20,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from py_app.api.schemas import AUTHENTICATED_ERRORS
+from py_app.api.schemas import AUTHENTICATED_ERRORS, error_responses
 from py_app.deps import OwnedThread, RuntimeDep, get_auth
 from py_app.errors import ApiError
 from py_app.runtime import Runtime
+from py_app.streams import LimitedEventSourceResponse
 from py_core.chat import get_thread
 from py_core.database import session_scope
 from py_core.errors import DomainError, InvalidInput
@@ -37,7 +38,7 @@ _STREAM_ID = re.compile(r"^\d{1,20}(?:-\d{1,20})?$")
 @router.get(
     "/{thread_id}/events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **error_responses(429)},
 )
 async def thread_events(
     request: Request,
@@ -49,8 +50,10 @@ async def thread_events(
     last_event_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> EventSourceResponse:
     after = _position(last_event_id_header or last_event_id)
-    return EventSourceResponse(
+    return LimitedEventSourceResponse(
         _stream(runtime, thread.id, after, _Recheck(request, runtime, thread.id)),
+        streams=runtime.open_streams,
+        user_id=thread.owner_id,
         ping=runtime.settings.sse_heartbeat_seconds,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
