@@ -112,7 +112,10 @@ async def test_a_turn_streams_to_completion(client: httpx.AsyncClient) -> None:
     reply = await wait_for_reply(client, thread["id"], turn["assistant_message"]["id"])
     assert reply["status"] == "complete"
     assert reply["text"] == echo_reply("Hello there words=5")
-    assert reply["model"] == "echo-1"
+    # The model's id, as the thread and `GET /api/v1/models` name it; the provider's
+    # name beside it.
+    assert (reply["model"], reply["model_name"]) == ("echo", "echo-1")
+    assert reply["model"] == thread["model"]
     assert reply["usage"]["output_tokens"] > 0
     messages = (await client.get(f"/api/v1/threads/{thread['id']}/messages")).json()
     assert [m["role"] for m in messages["items"]] == ["user", "assistant"]

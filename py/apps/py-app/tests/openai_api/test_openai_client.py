@@ -82,7 +82,7 @@ async def test_sync_client_not_streamed_is_kept_as_a_thread(caller: Caller) -> N
     reply = messages["items"][-1]
     assert completion.id == f"chatcmpl-{reply['id']}"
     assert reply["status"] == "complete"
-    assert reply["model"] == "echo-1"
+    assert (reply["model"], reply["model_name"]) == ("echo", "echo-1")
     assert reply["usage"] == {
         "input_tokens": completion.usage.prompt_tokens,
         "output_tokens": completion.usage.completion_tokens,

@@ -55,7 +55,9 @@ async def test_full_turn_deltas_concatenate_to_the_stored_text(stack: Stack) -> 
     stored = await stack.load(reply.id)
     assert "".join(d.text for d in deltas) == stored.text == final.text == REPLY
     assert stored.status is MessageStatus.COMPLETE
-    assert stored.model_name == "scripted-1"
+    # The catalog id, as the thread names it; the provider's name beside it.
+    assert (stored.model_id, stored.model_name) == ("m", "scripted-1")
+    assert (final.model_id, final.model_name) == ("m", "scripted-1")
     assert stored.output_tokens
     assert stored.model_messages  # kept for the next turn's history
     assert stored.lease_expires_at is None

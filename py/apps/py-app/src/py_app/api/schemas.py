@@ -194,7 +194,11 @@ class MessageOut(BaseModel):
     text: str
     """The text; for a streaming reply, the last checkpoint."""
     model: str | None
-    """The model that wrote a reply."""
+    """The id of the model that wrote a reply (as in `GET /api/v1/models` and a
+    thread's `model`)."""
+    model_name: str | None
+    """That model's name at its provider, set when the reply ends (with fallbacks,
+    the one that answered)."""
     usage: UsageOut | None
     error: str | None
     """Why a reply failed, readable by its user."""
@@ -212,7 +216,8 @@ class MessageOut(BaseModel):
             role=message.role,
             status=message.status,
             text=message.text,
-            model=message.model_name,
+            model=message.model_id,
+            model_name=message.model_name,
             usage=usage,
             error=message.error,
             created_at=message.created_at,

@@ -85,6 +85,7 @@ class Generation:
             model_id = self._model_id(thread.model_id)
             option = self.engine.catalog.get(model_id)
             message.status = MessageStatus.STREAMING
+            message.model_id = model_id
             message.model_name = option.model_name or option.id
             message.lease_expires_at = utcnow() + timedelta(seconds=self.settings.lease_duration)
         # Rebuilt after the commit: validating stored messages is CPU work, and on SQLite

@@ -53,6 +53,7 @@ async def keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Co
         thread_id=thread.id,
         role=MessageRole.ASSISTANT,
         status=MessageStatus.PENDING,
+        model_id=prepared.completion.model_id,
     )
     # The reply's turn starts at the requests that followed the previous reply.
     turn = [*pending, *outcome.result.new_messages] if outcome.result is not None else None

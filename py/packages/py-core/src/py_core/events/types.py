@@ -174,6 +174,8 @@ class MessageCompleted(_MessageEvent):
     """The complete text of the reply."""
     usage: Usage = Field(default_factory=Usage)
     """Tokens the reply cost."""
+    model_id: str | None = None
+    """The catalog id of the model that wrote it (what threads store)."""
     model_name: str | None = None
     """The model that wrote it, as the provider names it."""
 
@@ -187,6 +189,7 @@ class MessageCompleted(_MessageEvent):
             usage=Usage(
                 input_tokens=message.input_tokens or 0, output_tokens=message.output_tokens or 0
             ),
+            model_id=message.model_id,
             model_name=message.model_name,
         )
 

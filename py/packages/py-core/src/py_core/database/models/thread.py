@@ -106,7 +106,12 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     model_messages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     """The turn's new pydantic-ai messages (`ModelMessagesTypeAdapter` JSON), for history."""
+    model_id: Mapped[str | None] = mapped_column(String(MAX_MODEL_ID))
+    """The catalog id of the model that wrote a reply (what threads store and requests
+    name), set when it starts."""
     model_name: Mapped[str | None] = mapped_column(String(200))
+    """The provider's name of the model that answered (with fallbacks, the one that
+    did), set when the reply ends."""
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
