@@ -1,68 +1,133 @@
-// The chat page: send, stream replies from the thread's events, stop, retry.
+// The chat page: send, stream replies from the thread's events, stop, retry, copy.
 //
-// Live text is shown as plain text while it streams (textContent, never HTML); when a
-// reply ends, the page swaps in the server's rendering (sanitised Markdown). Deltas
-// are applied strictly in order by their `seq`, so a replayed or repeated delta is
-// never shown twice; after a gap the page waits for the final text instead.
+// A streaming reply's text is collected from its deltas, strictly in `seq` order (a
+// replayed or repeated delta is never counted twice; after a gap the page waits for the
+// final text instead), and sent to the server at most every RENDER_INTERVAL ms to be
+// rendered as a stored message is (sanitised Markdown, highlighted code, MathML). When
+// the reply ends the page swaps in the server's copy of the message, so what was shown
+// while it streamed and what a reload shows are the same HTML.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", function () {
   const chat = document.getElementById("chat");
   const threadId = chat.dataset.threadId;
+  const archived = chat.dataset.archived === "true";
   const list = document.getElementById("messages");
+  const scroller = document.getElementById("conversation");
   const form = document.getElementById("composer");
   const input = document.getElementById("composer-input");
   const sendButton = document.getElementById("send");
   const stopButton = document.getElementById("stop");
+  const hint = document.getElementById("composer-hint");
+  const jump = document.getElementById("jump");
   const errorBox = document.getElementById("chat-error");
+  const connection = document.getElementById("connection");
   const apiBase = "/api/v1/threads/" + encodeURIComponent(threadId);
   const FINAL = ["complete", "failed", "cancelled"];
+  const RENDER_INTERVAL = 150;
+  const HINT = hint.textContent;
 
-  // Per message element: the next delta `seq` expected.
-  const progress = new Map();
+  // Per streaming reply: the next `seq` expected, its text so far, and its rendering.
+  const streams = new Map();
 
   function element(id) { return document.getElementById("m-" + id); }
 
+  function stream(id) {
+    if (!streams.has(id)) {
+      streams.set(id, { seq: 0, text: "", final: false, timer: null, inflight: false, lastRender: 0 });
+    }
+    return streams.get(id);
+  }
+
   function unfinished() {
-    return list.querySelector('.message.assistant[data-status="pending"], .message.assistant[data-status="streaming"]');
+    return list.querySelector('.message.assistant[data-status="pending"], .message.assistant[data-status="streaming"], .message.assistant[data-status="finishing"]');
+  }
+
+  // --- Scrolling: follow the reply unless the reader scrolled up. ---
+  let follow = true;
+  function atBottom() { return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48; }
+  function toBottom() {
+    follow = true;
+    scroller.scrollTop = scroller.scrollHeight;
+    jump.hidden = true;
+  }
+  function grown() {
+    if (follow) toBottom();
+    else jump.hidden = false;
+  }
+  scroller.addEventListener("scroll", function () {
+    follow = atBottom();
+    if (follow) jump.hidden = true;
+  }, { passive: true });
+  jump.addEventListener("click", function () { toBottom(); input.focus(); });
+
+  // --- Composer ---
+  function fit() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 200) + "px";
   }
 
   function updateControls() {
     const running = unfinished();
     stopButton.hidden = !running;
-    sendButton.disabled = input.disabled || !!running;
+    sendButton.hidden = !!running;
+    sendButton.disabled = input.disabled || !!running || !input.value.trim();
+    if (running && !archived) {
+      hint.textContent = "A reply is being written: wait for it, or stop it with Esc.";
+      hint.classList.add("reason");
+    } else {
+      hint.textContent = HINT;
+      hint.classList.remove("reason");
+    }
   }
 
-  function scrollToEnd() {
-    const nearEnd = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
-    if (nearEnd) window.scrollTo(0, document.body.scrollHeight);
+  // --- Messages ---
+  function decorate(root) {
+    root.querySelectorAll(".codeblock .code-head").forEach(function (head) {
+      if (head.querySelector(".copy-code")) return;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-code";
+      button.textContent = "Copy code";
+      head.append(button);
+    });
   }
 
   function addMessage(id, role, status, text) {
     if (element(id)) return element(id);
+    const empty = document.getElementById("empty-chat");
+    if (empty) empty.remove();
     const article = document.createElement("article");
     article.className = "message " + role + " " + status;
     article.id = "m-" + id;
     article.dataset.id = id;
     article.dataset.role = role;
     article.dataset.status = status;
+    const source = document.createElement("template");
+    source.className = "source";
+    source.content.append(document.createTextNode(text || ""));
     const body = document.createElement("div");
     body.className = "body";
-    article.append(body);
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    article.append(source, body, meta);
     if (role === "user") {
       body.textContent = text;
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "copy-message";
+      copy.setAttribute("aria-label", "Copy message");
+      copy.textContent = "Copy";
+      meta.append(copy);
     } else {
       body.classList.add("streaming", "typing");
-      const meta = document.createElement("div");
-      meta.className = "meta";
       const state = document.createElement("span");
       state.className = "state";
       state.textContent = status === "pending" ? "Waiting for a free slot…" : "Writing…";
       meta.append(state);
-      article.append(meta);
     }
     list.append(article);
-    scrollToEnd();
+    grown();
     updateControls();
     return article;
   }
@@ -78,36 +143,87 @@ document.addEventListener("DOMContentLoaded", function () {
       const fresh = template.content.firstElementChild;
       const old = element(id);
       if (fresh && old) {
+        decorate(fresh);
         old.replaceWith(fresh);
         // The server's copy may still be unfinished (a gap while it streams): keep waiting.
         if (!FINAL.includes(fresh.dataset.status)) fresh.classList.add("catching-up");
       }
     } finally {
       updateControls();
-      scrollToEnd();
+      grown();
     }
+  }
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function scheduleRender(id) {
+    const state = stream(id);
+    if (state.final || state.timer || state.inflight) return;
+    const wait = Math.max(0, state.lastRender + RENDER_INTERVAL - Date.now());
+    state.timer = setTimeout(function () {
+      state.timer = null;
+      render(id);
+    }, wait);
+  }
+
+  async function render(id) {
+    const state = stream(id);
+    if (state.final) return;
+    const text = state.text;
+    state.inflight = true;
+    state.lastRender = Date.now();
+    let html = null;
+    try {
+      const response = await fetch("/render/markdown", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/html", "X-CSRF-Token": csrfToken() },
+        body: JSON.stringify({ text: text }),
+        credentials: "same-origin",
+      });
+      if (response.ok) html = await response.text();
+    } catch (err) {
+      html = null; // offline for a moment: the plain text below, formatted on the next try
+    } finally {
+      state.inflight = false;
+    }
+    const article = element(id);
+    if (state.final || !article) return;
+    const body = article.querySelector(".body");
+    if (html === null) {
+      body.textContent = text;
+    } else {
+      body.innerHTML = html; // sanitised by the server, as every stored message is
+      decorate(body);
+    }
+    body.classList.remove("typing");
+    body.classList.add("rendered");
+    grown();
+    if (state.text !== text) scheduleRender(id);
   }
 
   function onDelta(data) {
     let article = element(data.message_id);
     if (!article) article = addMessage(data.message_id, "assistant", "streaming", "");
     if (FINAL.includes(article.dataset.status) || article.classList.contains("catching-up")) return;
-    const expected = progress.get(data.message_id) || 0;
-    if (data.seq < expected) return; // already shown
-    if (data.seq > expected) {
+    const state = stream(data.message_id);
+    if (data.seq < state.seq) return; // already shown
+    if (data.seq > state.seq) {
       // Deltas are missing (trimmed from the bus): show the saved text, wait for the end.
       article.classList.add("catching-up");
       replaceWithServerCopy(data.message_id);
       return;
     }
-    progress.set(data.message_id, expected + 1);
+    state.seq += 1;
+    state.text += data.text;
     article.dataset.status = "streaming";
     article.classList.remove("pending");
     article.classList.add("streaming");
-    const state = article.querySelector(".meta .state");
-    if (state) state.textContent = "Writing…";
-    article.querySelector(".body").append(document.createTextNode(data.text));
-    scrollToEnd();
+    const label = article.querySelector(".meta .state");
+    if (label) label.textContent = "Writing…";
+    scheduleRender(data.message_id);
     updateControls();
   }
 
@@ -115,40 +231,75 @@ document.addEventListener("DOMContentLoaded", function () {
     const article = element(data.message_id);
     if (article && FINAL.includes(article.dataset.status) && !article.classList.contains("catching-up")) return;
     if (!article) addMessage(data.message_id, "assistant", "streaming", "");
+    const state = stream(data.message_id);
+    state.final = true;
+    clearTimeout(state.timer);
     element(data.message_id).dataset.status = "finishing";
     replaceWithServerCopy(data.message_id);
   }
 
-  const source = new EventSource(apiBase + "/events");
-  source.addEventListener("message.created", function (event) {
-    const data = JSON.parse(event.data);
-    addMessage(data.message_id, data.role, data.status, data.text);
-  });
-  source.addEventListener("message.delta", function (event) { onDelta(JSON.parse(event.data)); });
-  ["message.completed", "message.failed", "message.cancelled"].forEach(function (type) {
-    source.addEventListener(type, function (event) { onFinal(JSON.parse(event.data)); });
-  });
-  source.addEventListener("thread.updated", function (event) {
-    const data = JSON.parse(event.data);
-    document.getElementById("thread-title").textContent = data.title;
-    document.title = data.title + " · py-app";
-  });
-  source.addEventListener("thread.deleted", function () {
-    source.close();
-    window.location.href = "/threads";
-  });
-  source.addEventListener("resync", function () {
-    // Events this page had not seen are gone from the bus: start over from the database.
-    source.close();
-    window.location.reload();
-  });
-  source.addEventListener("error", function () {
-    // EventSource reconnects by itself (with Last-Event-ID); say so only if it gave up.
-    if (source.readyState === EventSource.CLOSED) {
-      api.showError(errorBox, new Error("Live updates stopped; reload the page."));
-    }
-  });
+  // --- Live events, resumed after a lost connection ---
+  let source = null;
+  let lastEventId = null;
+  let retryDelay = 1000;
 
+  function showConnection(text) {
+    connection.textContent = text || "";
+    connection.hidden = !text;
+  }
+
+  function on(type, handler) {
+    source.addEventListener(type, function (event) {
+      if (event.lastEventId) lastEventId = event.lastEventId;
+      handler(event.data ? JSON.parse(event.data) : {});
+    });
+  }
+
+  function connect() {
+    const query = lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "";
+    source = new EventSource(apiBase + "/events" + query);
+    source.addEventListener("open", function () {
+      showConnection(null);
+      retryDelay = 1000;
+    });
+    on("message.created", function (data) { addMessage(data.message_id, data.role, data.status, data.text); });
+    on("message.delta", onDelta);
+    ["message.completed", "message.failed", "message.cancelled"].forEach(function (type) { on(type, onFinal); });
+    on("thread.updated", function (data) {
+      document.getElementById("thread-title").textContent = data.title;
+      document.getElementById("thread-title").title = data.title;
+      document.title = data.title + " · py-app";
+      window.shell.renameChat(threadId, data.title);
+    });
+    on("thread.deleted", function () {
+      source.close();
+      window.location.href = "/threads";
+    });
+    on("resync", function () {
+      // Events this page had not seen are gone from the bus: start over from the database.
+      source.close();
+      window.location.reload();
+    });
+    source.addEventListener("error", function () {
+      showConnection("Connection lost. Reconnecting…");
+      // EventSource retries by itself (with Last-Event-ID) unless the server refused.
+      if (source.readyState === EventSource.CLOSED) reconnectLater();
+    });
+  }
+
+  async function reconnectLater() {
+    try {
+      await api.call("GET", "/api/v1/me"); // signed out elsewhere: api.call goes to sign-in
+    } catch (err) {
+      if (err.status === 401) return;
+    }
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 15000);
+  }
+
+  window.addEventListener("pagehide", function () { if (source) source.close(); });
+
+  // --- Sending, stopping, retrying ---
   async function send(content) {
     api.showError(errorBox, null);
     sendButton.disabled = true;
@@ -156,6 +307,8 @@ document.addEventListener("DOMContentLoaded", function () {
       const turn = await api.call("POST", apiBase + "/messages", { content: content });
       addMessage(turn.user_message.id, "user", "complete", turn.user_message.text);
       addMessage(turn.assistant_message.id, "assistant", turn.assistant_message.status, "");
+      toBottom();
+      window.shell.touchChat(threadId);
       return true;
     } catch (err) {
       api.showError(errorBox, err);
@@ -169,8 +322,18 @@ document.addEventListener("DOMContentLoaded", function () {
     event.preventDefault();
     const content = input.value;
     if (!content.trim() || sendButton.disabled) return;
-    if (await send(content)) input.value = "";
+    if (await send(content)) {
+      input.value = "";
+      fit();
+      updateControls();
+    }
     input.focus();
+  });
+
+  input.addEventListener("input", function () {
+    fit();
+    updateControls();
+    grown();
   });
 
   input.addEventListener("keydown", function (event) {
@@ -180,9 +343,9 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 
-  stopButton.addEventListener("click", async function () {
+  async function stop() {
     const running = unfinished();
-    if (!running) return;
+    if (!running || stopButton.disabled) return;
     stopButton.disabled = true;
     try {
       await api.call("POST", apiBase + "/messages/" + encodeURIComponent(running.dataset.id) + "/cancel");
@@ -191,34 +354,107 @@ document.addEventListener("DOMContentLoaded", function () {
     } finally {
       stopButton.disabled = false;
     }
+  }
+
+  stopButton.addEventListener("click", stop);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !event.shiftKey && unfinished() && !document.querySelector("dialog[open]")) {
+      event.preventDefault();
+      stop();
+    }
   });
 
+  async function copy(button, text) {
+    const label = button.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch (err) {
+      button.textContent = "Copy failed";
+    }
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+
   list.addEventListener("click", function (event) {
+    const copyCode = event.target.closest("button.copy-code");
+    if (copyCode) {
+      copy(copyCode, copyCode.closest(".codeblock").querySelector("pre code").textContent);
+      return;
+    }
+    const copyMessage = event.target.closest("button.copy-message");
+    if (copyMessage) {
+      copy(copyMessage, copyMessage.closest(".message").querySelector("template.source").content.textContent);
+      return;
+    }
     const retry = event.target.closest("button.retry");
     if (!retry) return;
     // Ask again: the user message before the failed reply.
     let previous = retry.closest(".message").previousElementSibling;
     while (previous && previous.dataset.role !== "user") previous = previous.previousElementSibling;
-    if (previous) send(previous.querySelector(".body").textContent);
+    if (previous) send(previous.querySelector("template.source").content.textContent);
   });
 
-  document.getElementById("rename").addEventListener("click", async function () {
+  // --- The chat's own actions: rename, model, archive, restore, delete ---
+  const menuButton = document.getElementById("thread-menu-button");
+  const menu = document.getElementById("thread-menu");
+  function setMenu(open) {
+    menu.hidden = !open;
+    menuButton.setAttribute("aria-expanded", String(open));
+    if (open) menu.querySelector("button").focus();
+  }
+  menuButton.addEventListener("click", function () { setMenu(menu.hidden); });
+  document.addEventListener("click", function (event) {
+    if (!menu.hidden && !event.target.closest(".menu")) setMenu(false);
+  });
+  menu.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.stopPropagation(); setMenu(false); menuButton.focus(); }
+  });
+
+  async function change(body, then) {
+    setMenu(false);
+    api.showError(errorBox, null);
+    try {
+      const thread = await api.call("PATCH", apiBase, body);
+      then(thread);
+    } catch (err) { api.showError(errorBox, err); }
+  }
+
+  document.getElementById("rename").addEventListener("click", function () {
     const current = document.getElementById("thread-title").textContent;
     const title = window.prompt("New title", current);
-    if (title === null || !title.trim()) return;
-    try {
-      const thread = await api.call("PATCH", apiBase, { title: title });
+    if (title === null || !title.trim()) { setMenu(false); return; }
+    change({ title: title }, function (thread) {
       document.getElementById("thread-title").textContent = thread.title;
-    } catch (err) { api.showError(errorBox, err); }
+      document.title = thread.title + " · py-app";
+      window.shell.renameChat(threadId, thread.title);
+    });
   });
-
-  document.getElementById("model-select").addEventListener("change", async function (event) {
+  ["archive", "unarchive", "restore-inline"].forEach(function (id) {
+    const button = document.getElementById(id);
+    if (!button) return;
+    button.addEventListener("click", function () {
+      change({ archived: id === "archive" }, function () { window.location.reload(); });
+    });
+  });
+  document.getElementById("delete").addEventListener("click", async function () {
+    setMenu(false);
+    const title = document.getElementById("thread-title").textContent;
+    if (!window.confirm("Delete “" + title + "” and all its messages?")) return;
     try {
-      await api.call("PATCH", apiBase, { model: event.target.value });
+      source.close();
+      await api.call("DELETE", apiBase);
+      window.location.href = "/threads";
     } catch (err) { api.showError(errorBox, err); }
   });
 
+  document.getElementById("model-select").addEventListener("change", function (event) {
+    change({ model: event.target.value }, function () {});
+  });
+
+  decorate(list);
+  connect();
+  fit();
   updateControls();
-  window.scrollTo(0, document.body.scrollHeight);
-  if (!input.disabled) input.focus();
+  toBottom();
+  if (!input.disabled && !window.matchMedia("(max-width: 48rem)").matches) input.focus();
 });

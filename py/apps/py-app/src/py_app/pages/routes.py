@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from py_app.deps import RuntimeDep, check_id
+from py_app.pages import assets
+from py_app.pages.sidebar import SidebarDep
 from py_app.pages.templating import SignedIn, ViewerContext, ViewerDep, render
 from py_core.chat import (
     ListMessages,
@@ -27,6 +29,7 @@ from py_core.database.models import ThreadStatus
 from py_core.errors import InvalidInput
 
 router = APIRouter(include_in_schema=False)
+router.include_router(assets.router)
 
 MESSAGES_PER_PAGE = 100
 
@@ -71,6 +74,7 @@ async def threads_page(
     viewer: SignedIn,
     ctx: ViewerContext,
     runtime: RuntimeDep,
+    sidebar: SidebarDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     archived: bool = False,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -94,6 +98,7 @@ async def threads_page(
         request,
         "threads.html",
         viewer,
+        sidebar=sidebar,
         threads=threads,
         query=query,
         archived=archived,
@@ -112,6 +117,7 @@ async def chat_page(
     viewer: SignedIn,
     ctx: ViewerContext,
     runtime: RuntimeDep,
+    sidebar: SidebarDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
     thread = await get_thread(check_id(thread_id, "thread"), ctx)
@@ -122,6 +128,7 @@ async def chat_page(
         request,
         "chat.html",
         viewer,
+        sidebar=sidebar,
         thread=thread,
         messages=page.items,
         older=page.next_cursor,

@@ -45,7 +45,6 @@ _SAMPLE = (
     "- **bold**, *italics* and `inline code`\n"
     "- tables, like the one above\n"
     "- math, such as $e^{{i\\pi}} + 1 = 0$\n"
-    "- [x] task lists\n"
     "- code blocks, highlighted, each with its own Copy button:\n\n"
     "```python\n"
     "message = {message}\n"
