@@ -138,32 +138,58 @@ async def test_logout_needs_csrf_and_ends_the_session(client: httpx.AsyncClient)
     assert_error(await client.get("/api/v1/me"), 401)
 
 
-@pytest.mark.parametrize(
-    "settings_overrides",
-    [{"login_limit_per_account": 3, "login_limit_per_ip": 5, "register_limit_per_ip": 4}],
-)
-async def test_login_and_registration_are_rate_limited(client: httpx.AsyncClient) -> None:
-    await sign_up(client, "ada@example.com")  # one sign-up, one login
-    for _ in range(2):
-        response = await client.post(
-            "/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong guess!"}
-        )
-        assert response.status_code == 401
-    # The account's limit (3) is used up, even with the right password.
-    response = await client.post(
-        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+LIMITS = {"login_limit_per_account": 3, "login_limit_per_ip": 5, "register_limit_per_ip": 4}
+
+
+async def _login(
+    client: httpx.AsyncClient, email: str, password: str, address: str
+) -> httpx.Response:
+    # The harness's uvicorn trusts X-Forwarded-For from 127.0.0.1, as behind a proxy.
+    return await client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
     )
+
+
+@pytest.mark.parametrize("settings_overrides", [LIMITS])
+async def test_failed_sign_ins_are_limited_per_account_and_address(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client, "ada@example.com")
+    attacker, owner = "203.0.113.7", "198.51.100.20"
+    for _ in range(3):
+        assert_error(await _login(client, "ada@example.com", "wrong guess!", attacker), 401)
+    # Ada's limit from this address (3 failures) is used up, even with the right password.
+    response = await _login(client, "ada@example.com", PASSWORD, attacker)
     assert_error(response, 429, "rate_limited")
     assert 1 <= int(response.headers["Retry-After"]) <= 300
-    # Another account from the same address: the address's limit (5) runs out too.
-    statuses = []
-    for _ in range(3):
-        response = await client.post(
-            "/api/v1/auth/login", json={"email": "eve@example.com", "password": PASSWORD}
-        )
-        statuses.append(response.status_code)
-    assert statuses == [401, 429, 429]
-    for index in range(4):
+    # Ada herself, from an address that has not failed, is never refused; successes
+    # do not count, however many.
+    for _ in range(LIMITS["login_limit_per_ip"] + 2):
+        assert (await _login(client, "ada@example.com", PASSWORD, owner)).status_code == 200
+    assert_error(await _login(client, "ada@example.com", "a slip of the finger", owner), 401)
+    assert (await _login(client, "ada@example.com", PASSWORD, owner)).status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [LIMITS])
+async def test_an_address_that_keeps_failing_is_limited_on_every_account(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client, "ada@example.com")
+    sprayer = "203.0.113.8"
+    statuses = [
+        (await _login(client, f"u{index}@example.com", PASSWORD, sprayer)).status_code
+        for index in range(LIMITS["login_limit_per_ip"] + 1)
+    ]
+    assert statuses == [401] * LIMITS["login_limit_per_ip"] + [429]
+    assert_error(await _login(client, "ada@example.com", PASSWORD, sprayer), 429, "rate_limited")
+    assert (await _login(client, "ada@example.com", PASSWORD, "198.51.100.20")).status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [LIMITS])
+async def test_registration_is_limited_per_address(client: httpx.AsyncClient) -> None:
+    for index in range(LIMITS["register_limit_per_ip"] + 1):
         response = await client.post(
             "/api/v1/auth/register",
             json={"email": f"u{index}@example.com", "password": PASSWORD, "display_name": "U"},

@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """`MAX_BODY_BYTES`: larger request bodies get 413."""
     login_limit_per_account: int = Field(default=10, ge=1)
-    """`LOGIN_LIMIT_PER_ACCOUNT`: sign-in attempts per email per window."""
+    """`LOGIN_LIMIT_PER_ACCOUNT`: failed sign-ins on one email from one address per window."""
     login_limit_per_ip: int = Field(default=50, ge=1)
-    """`LOGIN_LIMIT_PER_IP`: sign-in attempts per client address per window."""
+    """`LOGIN_LIMIT_PER_IP`: failed sign-ins from one client address per window."""
     register_limit_per_ip: int = Field(default=10, ge=1)
     """`REGISTER_LIMIT_PER_IP`: sign-ups per client address per window."""
     rate_limit_window_seconds: int = Field(default=300, ge=1)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, Request, Response
 
 from py_app.api.schemas import (
@@ -15,6 +18,7 @@ from py_app.api.schemas import (
 )
 from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address
 from py_app.errors import ApiError
+from py_app.ratelimit import RateLimiter, Verdict
 from py_app.runtime import Runtime
 from py_core.accounts import (
     CheckCredentials,
@@ -54,10 +58,16 @@ async def login(
     body: LoginIn, request: Request, response: Response, runtime: RuntimeDep, ctx: ContextDep
 ) -> LoginOut:
     settings = runtime.settings
-    await _limit(runtime, f"login:ip:{client_address(request)}", settings.login_limit_per_ip)
+    address = client_address(request)
     account = normalise_email(body.email)[:320]
-    await _limit(runtime, f"login:account:{account}", settings.login_limit_per_account)
-    user = await check_credentials(CheckCredentials(email=body.email, password=body.password), ctx)
+    limits = {
+        f"login:failed:ip:{address}": settings.login_limit_per_ip,
+        f"login:failed:account:{account}:ip:{address}": settings.login_limit_per_account,
+    }
+    async with _failures_counted(runtime, limits):
+        user = await check_credentials(
+            CheckCredentials(email=body.email, password=body.password), ctx
+        )
     await _end_previous_session(request, runtime, ctx)
     started = await start_session(
         StartSession(
@@ -124,12 +134,48 @@ async def _end_previous_session(request: Request, runtime: Runtime, ctx: Context
 async def _limit(runtime: Runtime, key: str, limit: int) -> None:
     verdict = await runtime.rate_limiter.hit(key, limit, runtime.settings.rate_limit_window_seconds)
     if not verdict.allowed:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Too many attempts; try again in {verdict.retry_after} seconds.",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )
+        raise _too_many(verdict)
+
+
+@asynccontextmanager
+async def _failures_counted(runtime: Runtime, limits: dict[str, int]) -> AsyncIterator[None]:
+    """Only failed sign-ins count, per address and per account from that address: so
+    no one can lock an owner out from elsewhere, and a correct password from an address
+    that has not failed is never refused.
+
+    Each attempt takes its place first and gives it back unless the password was wrong,
+    so concurrent guesses cannot all slip under the limit before any of them is counted.
+    """
+    limiter = runtime.rate_limiter
+    window = runtime.settings.rate_limit_window_seconds
+    taken: list[str] = []
+    try:
+        for key, limit in limits.items():
+            taken.append(key)
+            verdict = await limiter.hit(key, limit, window)
+            if not verdict.allowed:
+                raise _too_many(verdict)
+        yield
+    except Unauthenticated:
+        raise  # a wrong email or password: it stays counted
+    except BaseException:
+        await _give_back(limiter, taken)
+        raise
+    await _give_back(limiter, taken)
+
+
+async def _give_back(limiter: RateLimiter, keys: list[str]) -> None:
+    for key in keys:
+        await limiter.undo(key)
+
+
+def _too_many(verdict: Verdict) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many attempts; try again in {verdict.retry_after} seconds.",
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
 
 
 def _secure(runtime: Runtime, request: Request) -> bool:

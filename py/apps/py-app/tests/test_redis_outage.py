@@ -1,0 +1,142 @@
+"""With Redis gone, the rate limits count per process: sign-up, sign-in and `/v1` go on
+answering (never a 500), the limits still hold, and the outage is logged once.
+
+The Redis is the test's own, on a port of its own, so stopping it touches nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from py_app.ratelimit import REDIS_RETRY_SECONDS
+from py_core.testing.databases import Backend
+
+from .harness import PASSWORD, LiveApp, free_port, sign_up
+
+REDIS_SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+class OwnRedis:
+    """A redis-server of the test's own that it can stop and start again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._directory = directory
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        assert REDIS_SERVER is not None
+        self._process = await asyncio.create_subprocess_exec(
+            REDIS_SERVER,
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(self._directory)),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        client = Redis.from_url(self.url)
+        try:
+            async with asyncio.timeout(10):
+                while True:
+                    try:
+                        await client.ping()
+                        return
+                    except RedisError:  # not listening yet
+                        await asyncio.sleep(0.05)
+        finally:
+            await client.aclose()
+
+    async def stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
+        self._process = None
+
+
+@pytest.fixture
+def backend() -> Backend:
+    """The scaled-out stack: PostgreSQL with Redis."""
+    return "postgresql"
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path) -> AsyncIterator[OwnRedis]:
+    redis = OwnRedis(tmp_path)
+    await redis.start()
+    try:
+        yield redis
+    finally:
+        await redis.stop()
+
+
+@pytest.fixture
+async def redis_url(own_redis: OwnRedis) -> str:
+    return own_redis.url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"login_limit_per_account": 2, "api_requests_per_minute": 1_000}
+
+
+def unreachable_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.name == "py_app.ratelimit" and "unreachable" in r.message
+    ]
+
+
+async def test_rate_limits_count_per_process_while_redis_is_away(
+    live_app: LiveApp,
+    client: httpx.AsyncClient,
+    own_redis: OwnRedis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await sign_up(client, "ada@example.com")
+    created = await client.post("/api/v1/tokens", json={"name": "cli"})
+    bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+    call = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+
+    await own_redis.stop()
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="py_app.ratelimit")
+    async with live_app.client() as other:
+        await sign_up(other, "grace@example.com")
+    for _ in range(3):
+        response = await client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    assert (await client.get("/v1/models", headers=bearer)).status_code == 200
+    response = await client.post("/v1/chat/completions", json=call, headers=bearer)
+    assert response.status_code == 200, response.text
+    # The limits still hold, in this process's memory.
+    wrong = {"email": "grace@example.com", "password": "wrong guess!"}
+    statuses = [(await client.post("/api/v1/auth/login", json=wrong)).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    # Said once for the outage, not once per request.
+    assert len(unreachable_warnings(caplog)) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    # Back: within a retry interval or two the counts are shared through Redis again.
+    await own_redis.start()
+    right = {"email": "ada@example.com", "password": PASSWORD}
+    redis = Redis.from_url(own_redis.url)
+    try:
+        async with asyncio.timeout(3 * REDIS_RETRY_SECONDS):
+            while not await redis.keys("*ratelimit:login:failed:*ada@example.com*"):
+                assert (await client.post("/api/v1/auth/login", json=right)).status_code == 200
+                await asyncio.sleep(0.2)
+    finally:
+        await redis.aclose()
+    assert [r for r in caplog.records if "reachable again" in r.message]
