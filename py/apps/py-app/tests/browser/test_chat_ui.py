@@ -11,11 +11,12 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, Route, expect
 
 from py_core.ai_ml import ModelCatalog
 
-from .conftest import Snap, Viewport, sign_up
+from ..harness import PASSWORD  # noqa: TID252 (shared app test helpers)
+from .conftest import Problems, Snap, Viewport, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -340,3 +341,54 @@ async def test_sign_in_and_sign_up_pages(page: Page, snap: Snap) -> None:
     assert response.status == 200
     assert response.headers["content-type"] == "image/x-icon"
     await snap("signin")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+async def test_a_lost_connection_is_shown_and_resumed(page: Page, snap: Snap) -> None:
+    await sign_up(page)
+    await start_chat(page, "Before words=3")
+    await expect(last_reply(page)).to_have_attribute("data-status", "complete")
+    # The next event stream the page opens ends at once, as when a proxy or the network
+    # drops it; the ones after reach the app again.
+    dropped: list[str] = []
+
+    async def drop_once(route: Route) -> None:
+        if dropped:
+            await route.fallback()
+            return
+        dropped.append(route.request.url)
+        await route.fulfill(
+            status=200, headers={"Content-Type": "text/event-stream"}, body="retry: 1500\n\n"
+        )
+
+    await page.route(re.compile(r"/events(\?.*)?$"), drop_once)
+    await page.reload()
+    await expect(page.locator("#connection")).to_have_text("Connection lost. Reconnecting…")
+    await snap("reconnecting")
+    await expect(page.locator("#connection")).to_be_hidden(timeout=10_000)
+    assert len(dropped) == 1
+    await page.locator("#composer-input").fill("After words=3")
+    await page.locator("#composer-input").press("Enter")
+    await expect(page.locator(".message.assistant")).to_have_count(2)
+    await expect(last_reply(page)).to_have_attribute("data-status", "complete")
+    await expect(last_reply(page).locator(".body")).to_contain_text("You said: After")
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+async def test_signed_out_elsewhere_goes_to_sign_in_and_back(
+    page: Page, problems: Problems
+) -> None:
+    problems.expect(r"status 401")  # the refused post is what sends the page to sign-in
+    problems.expect(r"status of 401")
+    csrf = await sign_up(page)
+    await start_chat(page, "Hello words=3")
+    await expect(last_reply(page)).to_have_attribute("data-status", "complete")
+    chat_path = "/" + page.url.split("/", 3)[3]
+    await call(page, csrf, "POST", "/api/v1/auth/logout")  # another tab signs out
+    await page.locator("#composer-input").fill("Still there?")
+    await page.locator("#composer-input").press("Enter")
+    await expect(page).to_have_url(re.compile(r"/signin\?next="))
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(re.escape(chat_path) + "$"))
