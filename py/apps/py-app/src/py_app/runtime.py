@@ -109,7 +109,9 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
     publisher = create_event_publisher(
         settings.redis_url,
         settings=BusSettings(
-            namespace=settings.events_namespace, thread_maxlen=settings.events_thread_maxlen
+            namespace=settings.events_namespace,
+            thread_maxlen=settings.events_thread_maxlen,
+            max_connections=settings.redis_max_connections,
         ),
         logger=logging.getLogger("py_core.events"),
     )

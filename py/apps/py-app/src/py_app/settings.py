@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from py_core.chat import DEFAULT_MAX_CONCURRENT
 from py_core.database import DEFAULT_DATABASE_URL
+from py_core.events import DEFAULT_MAX_CONNECTIONS
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
     """`EVENTS_NAMESPACE`: prefix of the event bus's keys (one per deployment)."""
     events_thread_maxlen: int = Field(default=1_000, ge=10)
     """`EVENTS_THREAD_MAXLEN`: events kept per thread for resuming streams."""
+    redis_max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=2)
+    """`REDIS_MAX_CONNECTIONS`: connections to Redis the event bus of one process opens
+    at most (every open event stream shares one of them); past them a command waits."""
     max_concurrent_generations: int = Field(default=DEFAULT_MAX_CONCURRENT, ge=1)
     """`MAX_CONCURRENT_GENERATIONS`: replies written at once by one process."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)

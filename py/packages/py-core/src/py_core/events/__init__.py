@@ -19,6 +19,7 @@ from py_core.events.outbox import (
     wake_on_commit,
 )
 from py_core.events.publisher import (
+    DEFAULT_MAX_CONNECTIONS,
     START,
     BusSettings,
     BusUnavailable,
@@ -53,6 +54,7 @@ from py_core.events.types import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "EVENT_TYPES",
     "START",
     "BusSettings",

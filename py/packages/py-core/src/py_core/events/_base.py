@@ -11,6 +11,12 @@ START = "0-0"
 """The position before every entry: `after=START` (or `"0"`) reads all that is retained."""
 
 
+DEFAULT_MAX_CONNECTIONS = 50
+"""Redis connections one process opens at most by default: the shared read of every
+live subscriber holds one, publishers (a delta of each streaming reply) and the outbox
+relay share the rest, each for one round trip at a time."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class BusSettings:
     """Retention, de-duplication and retry knobs; the defaults suit production, tests
@@ -33,8 +39,11 @@ class BusSettings:
     read_block: float = 5.0
     """Seconds a subscriber's blocking read waits before it looks again."""
     wait_tick: float = 0.05
-    """Redis: seconds the shared blocking read of waiting subscribers lasts, so the most
-    a newly waiting subscriber can lag before it joins it."""
+    """Redis: seconds the shared blocking read of live subscribers lasts, so the most a
+    new subscriber can lag before it joins it."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Redis: connections this process may open at once; past them a command waits for
+    one (live subscribers share one connection whatever their number)."""
     publish_attempts: int = 3
     """Tries of a publication before `BusUnavailable` is raised."""
     retry_initial: float = 0.1

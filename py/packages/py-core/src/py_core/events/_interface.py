@@ -17,7 +17,21 @@ from py_core.events._base import (
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event
 
-__all__ = ["START", "EventBus", "has_gap"]
+__all__ = ["START", "EventBus", "Follower", "has_gap"]
+
+
+class Follower(abc.ABC):
+    """A subscriber's live place on one thread's stream (`EventBus.follow`)."""
+
+    @abc.abstractmethod
+    async def next(self, block: float) -> list[StreamEntry]:
+        """The entries that came since the last call, waiting up to `block` seconds for
+        some (then `[]`). Raises `StreamTrimmed` when some were trimmed before they
+        could be read, `BusUnavailable` in an outage (follow again after a read)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop following; nothing more is read for it."""
 
 
 class EventBus(abc.ABC):
@@ -59,8 +73,9 @@ class EventBus(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
-        """Wait until the thread has an entry after `after`; False after `block` seconds."""
+    def follow(self, thread_id: str, *, after: str) -> Follower:
+        """The thread's entries after `after`, as they come, from a read that checked
+        for gaps: `await follower.next(block)`, then `follower.close()`."""
 
     async def subscribe(
         self, thread_id: str, *, after: str | None = None
@@ -77,24 +92,33 @@ class EventBus(abc.ABC):
         reconnect = Reconnect(
             what=f"subscriber of thread {thread_id}", settings=self.settings, logger=self.logger
         )
-        ready = True
-        while True:
-            try:
-                if position is None:
-                    position = await self.last_id(thread_id)
-                entries = await self.read(thread_id, after=position) if ready else []
-                if not entries:
-                    ready = await self.wait(
-                        thread_id, after=position, block=self.settings.read_block
-                    )
-            except BusUnavailable as exc:
-                await reconnect.failed(exc)
-                ready = True
-                continue
-            reconnect.succeeded()
-            for entry in entries:
-                position = entry.stream_id
-                yield entry
+        follower: Follower | None = None
+        try:
+            while True:
+                try:
+                    if position is None:
+                        position = await self.last_id(thread_id)
+                    if follower is None:
+                        # At the start and after an outage: a read that checks for
+                        # gaps (a trimmed or recreated stream), then live.
+                        entries = await self.read(thread_id, after=position)
+                        start = entries[-1].stream_id if entries else position
+                        follower = self.follow(thread_id, after=start)
+                    else:
+                        entries = await follower.next(self.settings.read_block)
+                except BusUnavailable as exc:
+                    if follower is not None:
+                        follower.close()
+                        follower = None
+                    await reconnect.failed(exc)
+                    continue
+                reconnect.succeeded()
+                for entry in entries:
+                    position = entry.stream_id
+                    yield entry
+        finally:
+            if follower is not None:
+                follower.close()
 
     @abc.abstractmethod
     async def close(self) -> None:

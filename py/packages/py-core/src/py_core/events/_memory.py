@@ -16,7 +16,7 @@ from py_core.events._base import (
     normalise_after,
     parse_stream_id,
 )
-from py_core.events._interface import EventBus, has_gap
+from py_core.events._interface import EventBus, Follower, has_gap
 from py_core.events._memory_streams import MemoryStream, Waiters, format_id
 from py_core.events.types import Event
 
@@ -83,7 +83,11 @@ class InProcessEventBus(EventBus):
         entries = stream.after(parse_stream_id(after), count or self.settings.read_count)
         return [StreamEntry(stream_id, event) for stream_id, event in entries]
 
+    def follow(self, thread_id: str, *, after: str) -> Follower:
+        return _MemoryFollower(bus=self, thread_id=thread_id, after=normalise_after(after))
+
     async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
+        """Wait until the thread has an entry after `after`; False after `block` seconds."""
         stream = self._threads.get(thread_id)
         if stream is not None and stream.last > parse_stream_id(after):
             return True
@@ -113,3 +117,23 @@ class InProcessEventBus(EventBus):
         """Thread streams held in memory (for tests and metrics)."""
         self._expire()
         return len(self._threads)
+
+
+class _MemoryFollower(Follower):
+    """Waits for an append, then reads (and so checks for gaps) like any read."""
+
+    def __init__(self, *, bus: InProcessEventBus, thread_id: str, after: str) -> None:
+        self._bus = bus
+        self._thread_id = thread_id
+        self._position = after
+
+    async def next(self, block: float) -> list[StreamEntry]:
+        if not await self._bus.wait(self._thread_id, after=self._position, block=block):
+            return []
+        entries = await self._bus.read(self._thread_id, after=self._position)
+        if entries:
+            self._position = entries[-1].stream_id
+        return entries
+
+    def close(self) -> None:
+        """Nothing is held between calls."""

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -25,8 +25,8 @@ from py_core.events._base import (
     StreamTrimmed,
     normalise_after,
 )
-from py_core.events._interface import EventBus, has_gap
-from py_core.events._redis_waiter import SharedWaiter
+from py_core.events._interface import EventBus, Follower, has_gap
+from py_core.events._redis_waiter import Place, SharedReader
 from py_core.events._retry import Reconnect
 from py_core.events.types import Event, InvalidEvent, parse_event
 
@@ -95,7 +95,12 @@ class RedisKeys:
 
     def trimmed(self, thread_id: str) -> str:
         """The newest id trimmed from the thread's stream; expires with it."""
-        return f"{self.namespace}:thread:{thread_id}:trimmed"
+        return self.trimmed_of(self.thread(thread_id))
+
+    @staticmethod
+    def trimmed_of(stream_key: str) -> str:
+        """`trimmed` of the thread whose stream is `stream_key`."""
+        return f"{stream_key}:trimmed"
 
     def seen(self, event_id: str) -> str:
         """The stream id of a durable event already published."""
@@ -116,18 +121,29 @@ class RedisEventBus(EventBus):
         super().__init__(
             settings=settings or BusSettings(), logger=logger or logging.getLogger("py_core.events")
         )
+        # A bounded pool that makes a burst wait for a connection (up to
+        # `connect_timeout`, then `BusUnavailable`) rather than refuse it at once.
         # Retries are ours (with back-off and a log line), not the client's silent ones.
-        self.client: Redis = Redis.from_url(
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=self.settings.max_connections,
+            timeout=connect_timeout,
             decode_responses=True,
             socket_connect_timeout=connect_timeout,
             socket_timeout=self.settings.read_block + 10,
             health_check_interval=15,
             retry=Retry(NoBackoff(), 0),
         )
+        self.client: Redis = Redis.from_pool(pool)
         self.keys = RedisKeys(namespace=self.settings.namespace)
         self._publish = self.client.register_script(_PUBLISH)
-        self._waiter = SharedWaiter(self.client, tick=self.settings.wait_tick)
+        self._reader = SharedReader(
+            self.client,
+            tick=self.settings.wait_tick,
+            count=self.settings.read_count,
+            maxlen=self.settings.thread_maxlen,
+            trimmed_key=RedisKeys.trimmed_of,
+        )
         self._reconnect = Reconnect(what="publisher", settings=self.settings, logger=self.logger)
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
@@ -208,15 +224,35 @@ class RedisEventBus(EventBus):
                 self.logger.warning("skipping entry %s of thread %s: %s", stream_id, thread_id, exc)
         return entries
 
-    async def wait(self, thread_id: str, *, after: str, block: float) -> bool:
-        with unavailable_on_connection_error():
-            return await self._waiter.wait(
-                self.keys.thread(thread_id), after=normalise_after(after), block=block
-            )
+    def follow(self, thread_id: str, *, after: str) -> Follower:
+        place = self._reader.follow(self.keys.thread(thread_id), after=normalise_after(after))
+        return _RedisFollower(bus=self, thread_id=thread_id, place=place)
 
     async def close(self) -> None:
-        await self._waiter.close()
+        await self._reader.close()
         await self.client.aclose()
+
+
+class _RedisFollower(Follower):
+    """A subscriber's place in the bus's shared reader."""
+
+    def __init__(self, *, bus: RedisEventBus, thread_id: str, place: Place) -> None:
+        self._bus = bus
+        self._thread_id = thread_id
+        self._place = place
+
+    async def next(self, block: float) -> list[StreamEntry]:
+        with unavailable_on_connection_error():
+            raw = await self._bus._reader.take(self._place, block=block)
+        if raw:
+            return self._bus._parse(self._thread_id, raw)
+        if self._place.trimmed is not None:
+            position = "{}-{}".format(*self._place.position)
+            raise StreamTrimmed(self._thread_id, position)
+        return []
+
+    def close(self) -> None:
+        self._bus._reader.leave(self._place)
 
 
 def _range_start(after: str) -> str:

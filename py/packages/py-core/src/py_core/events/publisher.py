@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from py_core.events._base import (
+    DEFAULT_MAX_CONNECTIONS,
     START,
     BusSettings,
     BusUnavailable,
@@ -26,6 +27,7 @@ from py_core.events._memory import InProcessEventBus
 from py_core.events._redis import RedisEventBus
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "START",
     "BusSettings",
     "BusUnavailable",
