@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from py_app.api import auth, events, health, models, threads, tokens
+from py_app.api import auth, branches, events, health, models, threads, tokens
 from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         tokens.router,
         models.router,
         threads.router,
+        branches.router,
         events.router,
         health.router,
         openai_router,

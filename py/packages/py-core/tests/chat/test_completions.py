@@ -318,9 +318,10 @@ async def test_a_conversation_sent_again_with_more_continues_its_thread(
     third = [("user", "Plan a trip"), ("assistant", "Sure."), ("user", "To Rome")]
     third += [("assistant", "Sure."), ("user", "In May")]
     assert await call(*third) == first
-    # Edited or regenerated: the thread has moved on, so the call starts another one.
+    # Edited: the conversation leaves the stored one after "Sure.", so it goes on as a
+    # branch there, in the same thread.
     edited = await call(("user", "Plan a trip"), ("assistant", "Sure."), ("user", "To Oslo"))
-    assert edited != first
+    assert edited == first
     # Other instructions: another conversation.
     other = await call(
         ("system", "Be brief."),
@@ -328,22 +329,29 @@ async def test_a_conversation_sent_again_with_more_continues_its_thread(
         ("assistant", "Sure."),
         ("user", "To Rome"),
     )
-    assert other not in (first, edited)
+    assert other != first
 
     async with session_scope(sessions) as db:
         rows = list(
             await db.scalars(select(Message).where(Message.thread_id == first).order_by(Message.id))
         )
+        thread = await db.get_one(Thread, first)
         types = list(await db.scalars(select(OutboxEvent.type)))
-    assert [m.text for m in rows] == [
-        "Plan a trip",
-        "Sure.",
-        "To Rome",
-        "Sure.",
-        "In May",
-        "Sure.",
+    texts = {m.id: m.text for m in rows}
+    assert [(m.text, texts.get(m.parent_id or "")) for m in rows] == [
+        ("Plan a trip", None),
+        ("Sure.", "Plan a trip"),
+        ("To Rome", "Sure."),
+        ("Sure.", "To Rome"),
+        ("In May", "Sure."),
+        ("Sure.", "In May"),
+        ("To Oslo", "Sure."),
+        ("Sure.", "To Oslo"),
     ]
-    assert types.count("thread.created") == 3
-    history = build_history(m.model_messages for m in rows if m.model_messages)
+    assert rows[6].parent_id == rows[1].id  # the fork: a sibling of "To Rome"
+    assert thread.active_leaf_id == rows[-1].id
+    assert types.count("thread.created") == 2
+    on_rome = [m for m in rows[:6] if m.model_messages]
+    history = build_history(m.model_messages for m in on_rome if m.model_messages)
     prompts = [p.content for m in history for p in m.parts if isinstance(p, UserPromptPart)]
     assert prompts == ["Plan a trip", "To Rome", "In May"]

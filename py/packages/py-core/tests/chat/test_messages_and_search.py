@@ -14,9 +14,13 @@ from py_core.errors import InvalidInput, NotFound
 
 
 async def _say(ctx: Context, thread: Thread, text: str) -> Message:
-    message = Message(thread_id=thread.id, role=MessageRole.USER, text=text)
+    """A message after the thread's active leaf, as the turn operations add them."""
+    message = Message(
+        thread_id=thread.id, parent_id=thread.active_leaf_id, role=MessageRole.USER, text=text
+    )
     ctx.db.add(message)
     await ctx.db.flush()
+    thread.active_leaf_id = message.id
     return message
 
 
@@ -54,7 +58,8 @@ async def test_search_finds_message_text_and_titles(ctx: Context, alice: User, b
     await _say(ctx, bobs, "Lisbon to Porto")
 
     async def search(query: str, user: User = alice) -> list[str]:
-        return [t.id for t in await search_threads(SearchThreads(query=query), ctx.as_user(user))]
+        hits = await search_threads(SearchThreads(query=query), ctx.as_user(user))
+        return [hit.thread.id for hit in hits]
 
     assert await search("porto") == [trip.id]
     assert await search("lisbon PORTO") == [trip.id]
@@ -71,7 +76,7 @@ async def test_search_takes_query_syntax_literally(ctx: Context, alice: User) ->
     for query in ['"near', "AND", "left)*", "NOT OR", "100%_"]:
         await search_threads(SearchThreads(query=query), ctx.as_user(alice))
     found = await search_threads(SearchThreads(query='"near" (quickly'), ctx.as_user(alice))
-    assert [t.id for t in found] == [thread.id]
+    assert [hit.thread.id for hit in found] == [thread.id]
 
 
 async def test_search_sees_updated_text(ctx: Context, alice: User) -> None:
@@ -81,7 +86,7 @@ async def test_search_sees_updated_text(ctx: Context, alice: User) -> None:
     await ctx.db.flush()
     assert await search_threads(SearchThreads(query="draft"), ctx.as_user(alice)) == []
     found = await search_threads(SearchThreads(query="answer"), ctx.as_user(alice))
-    assert [t.id for t in found] == [thread.id]
+    assert [hit.thread.id for hit in found] == [thread.id]
 
 
 @pytest.mark.parametrize("query", ["", "  ", "!!!", "x" * 201])

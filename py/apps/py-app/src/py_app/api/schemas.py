@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from py_core.chat import Siblings
 from py_core.database.models import (
     ApiToken,
     Message,
@@ -161,9 +162,15 @@ class ThreadOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime
+    active_leaf_id: str | None
+    """The last message of the branch the thread shows; None while it is empty."""
+    matched_message_id: str | None = None
+    """In search results: the newest message holding every word, on any branch (make
+    it active with `PUT /api/v1/threads/{id}/active` to show it); None when the title
+    matched."""
 
     @classmethod
-    def of(cls, thread: Thread) -> ThreadOut:
+    def of(cls, thread: Thread, *, matched_message_id: str | None = None) -> ThreadOut:
         return cls(
             id=thread.id,
             title=thread.title,
@@ -173,11 +180,43 @@ class ThreadOut(BaseModel):
             created_at=thread.created_at,
             updated_at=thread.updated_at,
             last_activity_at=thread.last_activity_at,
+            active_leaf_id=thread.active_leaf_id,
+            matched_message_id=matched_message_id,
         )
 
 
 class MessageIn(Input):
     content: Content
+    parent_id: str | None = None
+    """The reply this message answers: absent for the thread's active leaf, another
+    reply to branch there, `null` for a new first message. To edit a message, post the
+    new text under its parent."""
+
+
+class RegenerateIn(Input):
+    model: ModelId | None = None
+    """Write the new reply with this model, which the thread keeps for the next turns;
+    the thread's model when absent."""
+
+
+class ActiveIn(Input):
+    message_id: str
+    """Show the branch through this message (its newest leaf becomes active)."""
+
+
+class SiblingsOut(BaseModel):
+    """A message among its versions: ‹ index+1 / count ›."""
+
+    index: int
+    """Its place among them, from 0, oldest first."""
+    count: int
+    """How many versions there are; 1 when it was never edited or regenerated."""
+    ids: list[str]
+    """Every version's id, oldest first; switch to one with `PUT .../active`."""
+
+    @classmethod
+    def of(cls, siblings: Siblings) -> SiblingsOut:
+        return cls(index=siblings.index, count=siblings.count, ids=siblings.ids)
 
 
 class UsageOut(BaseModel):
@@ -204,9 +243,13 @@ class MessageOut(BaseModel):
     """Why a reply failed, readable by its user."""
     created_at: datetime
     completed_at: datetime | None
+    parent_id: str | None
+    """The message it follows; None for a first message."""
+    siblings: SiblingsOut | None = None
+    """Its versions, in a thread's message list (the active branch)."""
 
     @classmethod
-    def of(cls, message: Message) -> MessageOut:
+    def of(cls, message: Message, siblings: Siblings | None = None) -> MessageOut:
         usage = None
         if message.input_tokens is not None or message.output_tokens is not None:
             usage = UsageOut(input_tokens=message.input_tokens, output_tokens=message.output_tokens)
@@ -222,6 +265,8 @@ class MessageOut(BaseModel):
             error=message.error,
             created_at=message.created_at,
             completed_at=message.completed_at,
+            parent_id=message.parent_id,
+            siblings=SiblingsOut.of(siblings) if siblings is not None else None,
         )
 
 

@@ -1,4 +1,5 @@
-"""Threads and their messages: CRUD, keyset pages, search, posting a turn, stopping it."""
+"""Threads and their messages: CRUD, keyset pages, search, posting a turn (or an edit),
+stopping it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from py_app.api.schemas import (
 )
 from py_app.deps import OwnedThread, UserContext, check_id
 from py_core.chat import (
+    ACTIVE_LEAF,
     CancelTurn,
     CreateThread,
     DeleteThread,
@@ -60,7 +62,8 @@ async def get_threads(
     contain every word (one page, no cursor)."""
     if q is not None:
         found = await search_threads(SearchThreads(query=q, limit=limit), ctx)
-        return PageOut(items=[ThreadOut.of(t) for t in found], next_cursor=None)
+        items = [ThreadOut.of(h.thread, matched_message_id=h.message_id) for h in found]
+        return PageOut(items=items, next_cursor=None)
     page = await list_threads(
         ListThreads(
             limit=limit,
@@ -114,18 +117,28 @@ async def get_messages(
     limit: Limit = 50,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageOut[MessageOut]:
-    """The newest `limit` messages (before the cursor), oldest first; `next_cursor`
-    goes back in time."""
+    """The branch the thread shows: its newest `limit` messages (before the cursor),
+    oldest first, each with its `siblings` (its other versions); `next_cursor` goes
+    back towards the first message."""
     page = await list_messages(ListMessages(thread_id=thread.id, limit=limit, before=before), ctx)
-    return PageOut(items=[MessageOut.of(m) for m in page.items], next_cursor=page.next_cursor)
+    return PageOut(
+        items=[MessageOut.of(m, page.siblings.get(m.id)) for m in page.items],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.post("/{thread_id}/messages", status_code=202)
 async def post_thread_message(body: MessageIn, thread: OwnedThread, ctx: UserContext) -> TurnOut:
     """Store the message and a pending reply, and answer at once; the reply streams
-    on the thread's events (it starts once the request's transaction commits). 409
-    while the previous reply is unfinished."""
-    turn = await post_message(PostMessage(thread_id=thread.id, content=body.content), ctx)
+    on the thread's events (it starts once the request's transaction commits). With
+    `parent_id`, the message starts a branch there (an edit). 409 while a reply of the
+    thread is unfinished."""
+    parent_id = body.parent_id if "parent_id" in body.model_fields_set else ACTIVE_LEAF
+    if parent_id is not None and parent_id is not ACTIVE_LEAF:
+        parent_id = check_id(parent_id, "message")
+    turn = await post_message(
+        PostMessage(thread_id=thread.id, content=body.content, parent_id=parent_id), ctx
+    )
     return TurnOut(
         user_message=MessageOut.of(turn.user_message),
         assistant_message=MessageOut.of(turn.assistant_message),

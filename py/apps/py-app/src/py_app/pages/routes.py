@@ -84,7 +84,8 @@ async def threads_page(
     query = (q or "").strip()
     if query:
         try:
-            threads = await search_threads(SearchThreads(query=query), ctx)
+            hits = await search_threads(SearchThreads(query=query), ctx)
+            threads = [hit.thread for hit in hits]
         except InvalidInput as exc:
             threads, error = [], exc.message
     else:

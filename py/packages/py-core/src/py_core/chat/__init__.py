@@ -1,13 +1,16 @@
 """Chat: threads, messages, turns, search, and the runner that writes the replies.
 
-Every operation takes the acting user; another user's thread or message is
-`NotFound`, never `Forbidden`.
+Every operation acts for `ctx.user`; another user's thread or message is `NotFound`,
+never `Forbidden`. A thread is a tree of messages: edits and regenerated replies are
+branches, and the thread shows one of them (its active leaf's).
 """
 
 from py_core.chat._settings import DEFAULT_MAX_CONCURRENT
-from py_core.chat.messages import ListMessages, get_message, list_messages
+from py_core.chat._tree import Siblings
+from py_core.chat.branches import SwitchBranch, switch_branch
+from py_core.chat.messages import BranchPage, ListMessages, get_message, list_messages
 from py_core.chat.runner import GenerationRunner, RunnerSettings
-from py_core.chat.search import SearchThreads, search_threads
+from py_core.chat.search import SearchHit, SearchThreads, search_threads
 from py_core.chat.threads import (
     CreateThread,
     DeleteThread,
@@ -20,10 +23,21 @@ from py_core.chat.threads import (
     list_threads,
     update_thread,
 )
-from py_core.chat.turns import CancelTurn, PostedTurn, PostMessage, cancel_turn, post_message
+from py_core.chat.turns import (
+    ACTIVE_LEAF,
+    CancelTurn,
+    PostedTurn,
+    PostMessage,
+    RegenerateReply,
+    cancel_turn,
+    post_message,
+    regenerate_reply,
+)
 
 __all__ = [
+    "ACTIVE_LEAF",
     "DEFAULT_MAX_CONCURRENT",
+    "BranchPage",
     "CancelTurn",
     "CreateThread",
     "DeleteThread",
@@ -33,8 +47,12 @@ __all__ = [
     "Page",
     "PostMessage",
     "PostedTurn",
+    "RegenerateReply",
     "RunnerSettings",
+    "SearchHit",
     "SearchThreads",
+    "Siblings",
+    "SwitchBranch",
     "UpdateThread",
     "cancel_turn",
     "create_thread",
@@ -44,6 +62,8 @@ __all__ = [
     "list_messages",
     "list_threads",
     "post_message",
+    "regenerate_reply",
     "search_threads",
+    "switch_branch",
     "update_thread",
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine
@@ -18,6 +20,7 @@ from py_core.ai_ml.types import TextDelta, TurnRequest
 from py_core.chat._coalescer import DeltaCoalescer
 from py_core.chat._finish import Outcome, finish, finish_held, locked_reply
 from py_core.chat._settings import RunnerSettings
+from py_core.chat._tree import path_up
 from py_core.chat._turn import TurnRun
 from py_core.chat.threads import DEFAULT_TITLE
 from py_core.context import Context
@@ -75,13 +78,7 @@ class Generation:
             if row is None or row[0].status is not MessageStatus.PENDING:
                 return None
             message, thread = row
-            earlier = (
-                await db.execute(
-                    select(Message.role, Message.text, Message.model_messages)
-                    .where(Message.thread_id == thread.id, Message.id < message.id)
-                    .order_by(Message.id)
-                )
-            ).all()
+            earlier = await _branch_before(db, message)
             model_id = self._model_id(thread.model_id)
             option = self.engine.catalog.get(model_id)
             message.status = MessageStatus.STREAMING
@@ -190,3 +187,24 @@ class Generation:
         except UnknownModel:
             self.logger.warning("model %r no longer configured; using the default", model_id)
             return catalog.default_id
+
+
+# A reply's history is cut to a token budget (`HistoryBudget`); a branch longer than
+# this would only be read to be cut again.
+HISTORY_READ_LIMIT = 1_000
+
+
+async def _branch_before(
+    db: AsyncSession, reply: Message
+) -> Sequence[Row[MessageRole, str, list[dict[str, Any]] | None]]:
+    """The messages before the reply on its own branch, oldest first. Its own, not the
+    thread's active one: a switch of branch while it streams changes nothing it says."""
+    if reply.parent_id is None:
+        return []
+    path = path_up(reply.thread_id, reply.parent_id, limit=HISTORY_READ_LIMIT)
+    rows = await db.execute(
+        select(Message.role, Message.text, Message.model_messages)
+        .join(path, Message.id == path.c.id)
+        .order_by(path.c.depth.desc())
+    )
+    return rows.all()

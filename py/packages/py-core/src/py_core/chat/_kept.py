@@ -1,13 +1,17 @@
 """A completion kept in its owner's history: a new thread, or the thread it continues.
 
 OpenAI's API is stateless: a client sends the whole conversation with every call. A call
-whose earlier messages are exactly a kept thread's messages (same owner, title and
-instructions, nothing added since) continues that thread, so a multi-turn conversation
-stays one thread instead of one per call.
+whose earlier messages follow a path of a kept thread's tree from its first message
+(same owner, title and instructions) continues that thread, so a multi-turn
+conversation stays one thread instead of one per call. Where the resent conversation
+leaves the stored one (an edited message, a regenerated reply), the rest of it becomes
+a branch at that point.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -29,11 +33,21 @@ if TYPE_CHECKING:
 _CANDIDATES = 5
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Continued:
+    thread: Thread
+    """The kept thread the call goes on in."""
+    parent_id: str
+    """The last stored message the call's conversation shares with it."""
+    shared: int
+    """How many of the call's earlier messages are stored already (on that path)."""
+
+
 async def keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Context) -> Thread:
     """Store the call's messages and reply; returns the thread they went to."""
     conversation = prepared.conversation
-    thread = await _continued_thread(prepared, ctx)
-    if thread is None:
+    continued = await _continued_thread(prepared, ctx)
+    if continued is None:
         thread = Thread(
             owner_id=prepared.completion.user_id,
             title=title_of(conversation),
@@ -43,14 +57,22 @@ async def keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Co
         ctx.db.add(thread)
         await ctx.db.flush()
         ctx.events.add(ThreadCreated.of(thread))
-        rows = _rows(thread, conversation, prepared.message_ids)
+        rows = _rows(thread, conversation, prepared.message_ids, parent_id=None, shared=0)
     else:
+        thread = continued.thread
         thread.model_id = prepared.completion.model_id
-        rows = _rows(thread, conversation, prepared.message_ids, continued=True)
+        rows = _rows(
+            thread,
+            conversation,
+            prepared.message_ids,
+            parent_id=continued.parent_id,
+            shared=continued.shared,
+        )
     _, pending = conversation.stored_turns()
     reply = Message(
         id=prepared.reply_id,
         thread_id=thread.id,
+        parent_id=rows[-1].id,
         role=MessageRole.ASSISTANT,
         status=MessageStatus.PENDING,
         model_id=prepared.completion.model_id,
@@ -59,6 +81,7 @@ async def keep_as_thread(prepared: PreparedCompletion, outcome: Outcome, ctx: Co
     turn = [*pending, *outcome.result.new_messages] if outcome.result is not None else None
     apply_outcome(reply, outcome, model_messages=dump_messages(turn) if turn else None)
     thread.last_activity_at = utcnow()
+    thread.active_leaf_id = reply.id
     ctx.db.add_all([*rows, reply])
     await ctx.db.flush()
     for row in [*rows, reply]:
@@ -72,13 +95,13 @@ def title_of(conversation: Conversation) -> str:
     return fallback_title(conversation.first_user_text)[:MAX_TITLE]
 
 
-async def _continued_thread(prepared: PreparedCompletion, ctx: Context) -> Thread | None:
-    """The owner's thread that holds exactly the call's earlier messages, locked; None
-    when there is none (a new conversation, or one that went another way)."""
+async def _continued_thread(prepared: PreparedCompletion, ctx: Context) -> _Continued | None:
+    """The owner's thread that shares the longest start with the call's earlier
+    messages (at least the first), locked; None when none does."""
     conversation = prepared.conversation
     if not conversation.earlier:
         return None
-    expected = [(_role(m), m.text, MessageStatus.COMPLETE) for m in conversation.earlier]
+    expected = [(_role(m), m.text) for m in conversation.earlier]
     candidates = await ctx.db.scalars(
         select(Thread)
         .where(
@@ -90,42 +113,83 @@ async def _continued_thread(prepared: PreparedCompletion, ctx: Context) -> Threa
         .limit(_CANDIDATES)
         .with_for_update()
     )
+    best: _Continued | None = None
     for thread in candidates:
         if thread.instructions != conversation.instructions:
             continue
         stored = await ctx.db.execute(
-            select(Message.role, Message.text, Message.status)
-            .where(Message.thread_id == thread.id)
+            select(Message.id, Message.parent_id, Message.role, Message.text)
+            .where(Message.thread_id == thread.id, Message.status == MessageStatus.COMPLETE)
             .order_by(Message.id)
-            .limit(len(expected) + 1)
         )
-        if [tuple(row) for row in stored] == expected:
-            return thread
-    return None
+        parent_id, shared = _shared_path(expected, stored.all(), thread.active_leaf_id)
+        if parent_id is not None and (best is None or shared > best.shared):
+            best = _Continued(thread=thread, parent_id=parent_id, shared=shared)
+            if shared == len(expected):
+                break
+    return best
+
+
+def _shared_path(
+    expected: list[tuple[MessageRole, str]],
+    stored: Sequence[tuple[str, str | None, MessageRole, str]],
+    active_leaf_id: str | None,
+) -> tuple[str | None, int]:
+    """Walk the stored tree from the first messages along `expected`; the last message
+    reached and how many were matched. Where versions tie, the active branch wins, then
+    the newest."""
+    children: dict[str | None, list[tuple[str, MessageRole, str]]] = {}
+    parents: dict[str, str | None] = {}
+    for message_id, parent, role, text in stored:
+        children.setdefault(parent, []).append((message_id, role, text))
+        parents[message_id] = parent
+    active: set[str] = set()
+    node = active_leaf_id
+    while node is not None and node not in active:
+        active.add(node)
+        node = parents.get(node)
+    reached: str | None = None
+    shared = 0
+    for role, text in expected:
+        matches = [m for m, r, t in children.get(reached, []) if (r, t) == (role, text)]
+        if not matches:
+            break
+        on_active = [m for m in matches if m in active]
+        reached = (on_active or matches)[-1]
+        shared += 1
+    return reached, shared
 
 
 def _rows(
-    thread: Thread, conversation: Conversation, ids: list[str], *, continued: bool = False
+    thread: Thread,
+    conversation: Conversation,
+    ids: list[str],
+    *,
+    parent_id: str | None,
+    shared: int,
 ) -> list[Message]:
-    """The rows to add before the reply: every message of a new thread, or only the
-    last user message of a continued one."""
+    """The rows to add before the reply, each following the one before: every message of
+    a new thread, or those after the `shared` ones of a continued one (the last user
+    message at least)."""
     turns, _ = conversation.stored_turns()
     last_user = ChatMessage(role="user", text=conversation.user_text)
     entries = [*((t.message, t.model_messages) for t in turns), (last_user, None)]
     now = utcnow()
-    rows = [
-        Message(
-            id=message_id,
-            thread_id=thread.id,
-            role=_role(message),
-            status=MessageStatus.COMPLETE,
-            text=message.text,
-            model_messages=dump_messages(model_messages) if model_messages else None,
-            completed_at=now,
+    rows: list[Message] = []
+    for message_id, (message, model_messages) in list(zip(ids, entries, strict=True))[shared:]:
+        rows.append(
+            Message(
+                id=message_id,
+                thread_id=thread.id,
+                parent_id=rows[-1].id if rows else parent_id,
+                role=_role(message),
+                status=MessageStatus.COMPLETE,
+                text=message.text,
+                model_messages=dump_messages(model_messages) if model_messages else None,
+                completed_at=now,
+            )
         )
-        for message_id, (message, model_messages) in zip(ids, entries, strict=True)
-    ]
-    return rows[-1:] if continued else rows
+    return rows
 
 
 def _role(message: ChatMessage) -> MessageRole:

@@ -1,13 +1,14 @@
-"""Reading a thread's messages."""
+"""Reading a thread's messages: the branch it shows, newest page first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from py_core.chat._access import get_owned_message, get_owned_thread
 from py_core.chat._cursor import check_limit, decode_cursor, encode_cursor
+from py_core.chat._tree import Siblings, path_up, siblings_of
 from py_core.chat.threads import Page
 from py_core.context import Context
 from py_core.database.models import Message
@@ -23,23 +24,40 @@ class ListMessages:
     """`next_cursor` of the previous page: continue with older messages."""
 
 
-async def list_messages(params: ListMessages, ctx: Context) -> Page[Message]:
-    """The newest `limit` messages before the cursor, returned oldest first.
+@dataclass(frozen=True, kw_only=True)
+class BranchPage(Page[Message]):
+    siblings: dict[str, Siblings] = field(default_factory=dict)
+    """Each message's place among its versions (its siblings), by message id."""
 
-    Keyset-paginated on the id (uuid7, so by time): a page never shifts when new
-    messages arrive, and walking back with `before` visits every row exactly once.
+
+async def list_messages(params: ListMessages, ctx: Context) -> BranchPage:
+    """The active branch: the newest `limit` messages (before the cursor), returned
+    oldest first, each with its siblings.
+
+    Paged from the active leaf towards the first message. A cursor names where the
+    walk goes on, so a page never shifts when new messages arrive, and a client that
+    pages back while another tab switches branches still walks one branch to its root.
     """
     limit = check_limit(params.limit)
-    await get_owned_thread(params.thread_id, ctx)
-    stmt = select(Message).where(Message.thread_id == params.thread_id)
+    thread = await get_owned_thread(params.thread_id, ctx)
+    start = thread.active_leaf_id
     if params.before is not None:
-        (before_id,) = decode_cursor(params.before, 1)
-        stmt = stmt.where(Message.id < before_id)
-    rows = list(await ctx.db.scalars(stmt.order_by(Message.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    rows.reverse()
-    return Page(items=rows, next_cursor=encode_cursor(rows[0].id) if more else None)
+        (start,) = decode_cursor(params.before, 1)
+    if start is None:
+        return BranchPage(items=[], next_cursor=None)
+    path = path_up(thread.id, start, limit=limit)
+    rows = list(
+        await ctx.db.scalars(
+            select(Message).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
+        )
+    )
+    siblings = await siblings_of(ctx.db, thread.id, rows) if rows else {}
+    more = bool(rows) and rows[0].parent_id is not None
+    return BranchPage(
+        items=rows,
+        next_cursor=encode_cursor(rows[0].parent_id) if more else None,
+        siblings=siblings,
+    )
 
 
 async def get_message(thread_id: str, message_id: str, ctx: Context) -> Message:

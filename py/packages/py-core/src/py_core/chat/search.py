@@ -32,7 +32,16 @@ class SearchThreads:
     """At most this many threads, most recently active first."""
 
 
-async def search_threads(params: SearchThreads, ctx: Context) -> list[Thread]:
+@dataclass(frozen=True, kw_only=True)
+class SearchHit:
+    thread: Thread
+    """A thread that matches."""
+    message_id: str | None
+    """Its newest message holding every word, on any branch (switch to it to show it);
+    None when only the title matched."""
+
+
+async def search_threads(params: SearchThreads, ctx: Context) -> list[SearchHit]:
     limit = check_limit(params.limit)
     words = _WORD.findall(params.query)[:20]
     if not words or len(params.query) > MAX_QUERY:
@@ -46,7 +55,16 @@ async def search_threads(params: SearchThreads, ctx: Context) -> list[Thread]:
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(limit)
     )
-    return list(await ctx.db.scalars(stmt))
+    threads = list(await ctx.db.scalars(stmt))
+    if not threads:
+        return []
+    newest = await ctx.db.execute(
+        select(Message.thread_id, func.max(Message.id))
+        .where(Message.thread_id.in_([t.id for t in threads]), _text_matches(ctx, words))
+        .group_by(Message.thread_id)
+    )
+    found: dict[str, str] = dict(newest.all())
+    return [SearchHit(thread=t, message_id=found.get(t.id)) for t in threads]
 
 
 def _text_matches(ctx: Context, words: list[str]) -> ColumnElement[bool]:

@@ -35,7 +35,7 @@ async def create_thread(params: CreateThread, ctx: Context) -> Thread:
     thread = Thread(
         owner_id=ctx.user_id,
         title=_title(params.title) if params.title is not None else DEFAULT_TITLE,
-        model_id=_model_id(ctx, params.model_id),
+        model_id=checked_model_id(ctx, params.model_id),
         instructions=_instructions(params.instructions),
     )
     ctx.db.add(thread)
@@ -63,7 +63,7 @@ async def update_thread(params: UpdateThread, ctx: Context) -> Thread:
     if params.title is not None:
         thread.title = _title(params.title)
     if params.model_id is not None:
-        thread.model_id = _model_id(ctx, params.model_id)
+        thread.model_id = checked_model_id(ctx, params.model_id)
     if params.instructions is not None:
         thread.instructions = _instructions(params.instructions)
     if params.archived is not None:
@@ -145,7 +145,7 @@ def _parse_time(value: str) -> datetime:
     return parsed
 
 
-def _model_id(ctx: Context, model_id: str | None) -> str | None:
+def checked_model_id(ctx: Context, model_id: str | None) -> str | None:
     """A configured model's id (`UnknownModel` otherwise); the default when None."""
     if ctx.models is None:
         return model_id

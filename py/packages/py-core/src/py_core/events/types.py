@@ -81,6 +81,9 @@ class _ThreadSnapshot(_EventBase):
     """The model the thread talks to, if chosen."""
     archived: bool = False
     """Whether the thread is archived."""
+    active_leaf_id: str | None = None
+    """The last message of the branch the thread shows, so another tab can follow a
+    switch of branch."""
 
     @classmethod
     def of(cls, thread: Thread) -> Self:
@@ -90,6 +93,7 @@ class _ThreadSnapshot(_EventBase):
             title=thread.title,
             model_id=thread.model_id,
             archived=thread.status is ThreadStatus.ARCHIVED,
+            active_leaf_id=thread.active_leaf_id,
         )
 
 
@@ -130,6 +134,9 @@ class MessageCreated(_MessageEvent):
     """The message's status when it was stored."""
     text: str = ""
     """The text so far (empty for a pending reply)."""
+    parent_id: str | None = None
+    """The message it follows (None for a first message); a new reply is the thread's
+    active leaf."""
 
     @classmethod
     def of(cls, message: Message, *, owner_id: str) -> MessageCreated:
@@ -140,6 +147,7 @@ class MessageCreated(_MessageEvent):
             role=message.role,
             status=message.status,
             text=message.text or "",
+            parent_id=message.parent_id,
         )
 
 
