@@ -11,6 +11,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from py_app.openai_api.errors import document_openai_statuses
+
 ASSETS = "/docs/assets"
 
 router = APIRouter(include_in_schema=False)
@@ -40,5 +42,6 @@ async def docs() -> HTMLResponse:
 def install_api_docs(app: FastAPI) -> None:
     """Serve `/docs` (create the app with `docs_url=None` so FastAPI's CDN page is off)."""
     app.include_router(router)
+    document_openai_statuses(app)
     assets = files("fastapi_swagger") / "resources"
     app.mount(ASSETS, StaticFiles(directory=str(assets)), name="docs")

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from py_core.database import is_database_busy
 from py_core.errors import (
@@ -145,11 +146,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "The request failed."
     if exc.status_code == 404:
         message = "Not found."
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
     if html_page is not None and _wants_html(request):
-        return html_page(request, exc.status_code, message)
-    headers = dict(exc.headers) if exc.headers else None
-    return error_response(exc.status_code, code, message, headers=headers)
+        page = html_page(request, exc.status_code, message)
+        page.headers.update(headers)
+        return page
+    return error_response(exc.status_code, code, message, headers=headers or None)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers, asked of the routes themselves.
+
+    Starlette's 405 names only the methods of the first route on the path (`GET` for
+    `/api/v1/threads`, which takes `POST` too). Mounts (static files) match any method
+    and name their own.
+    """
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _data_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -14,13 +14,14 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from py_app.errors import BUSY_MESSAGE, ApiError, busy_headers
+from py_app.openai_api.schemas import OpenAIErrorOut
 from py_core.ai_ml import ChatError, ChatErrorKind, UnknownModel
 from py_core.database import is_database_busy
 from py_core.errors import (
@@ -205,3 +206,26 @@ class OpenAIRoute(APIRoute):
                 return to_openai_error(exc).response()
 
         return handle
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a `/v1` route may answer, in OpenAI's shape."""
+    return {status: {"model": OpenAIErrorOut} for status in statuses}
+
+
+def document_openai_statuses(app: FastAPI) -> None:
+    """`/v1` never answers FastAPI's 422 (an invalid body is OpenAI's 400), so its
+    operations in `/openapi.json` list only what `error_responses` declared."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        built_before = app.openapi_schema is not None
+        schema = build()
+        if not built_before:
+            for path, operations in schema["paths"].items():
+                if path.startswith(OPENAI_PREFIX):
+                    for operation in operations.values():
+                        operation["responses"].pop("422", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from py_app.deps import RuntimeDep
-from py_app.openai_api.errors import OPENAI_PREFIX, OpenAIRoute, missing_api_key, rate_limited
+from py_app.openai_api.errors import (
+    OPENAI_PREFIX,
+    OpenAIRoute,
+    error_responses,
+    missing_api_key,
+    rate_limited,
+)
 from py_app.openai_api.schemas import ChatCompletionIn, ChatCompletionOut, ModelListOut, ModelOut
 from py_app.openai_api.streaming import Call, completion_out, stream_response
 from py_app.runtime import Runtime
@@ -19,7 +25,13 @@ from py_core.chat.completions import Completion, PreparedCompletion, prepare_com
 from py_core.database import session_scope
 from py_core.database.models import User
 
-router = APIRouter(prefix=OPENAI_PREFIX.rstrip("/"), tags=["openai"], route_class=OpenAIRoute)
+router = APIRouter(
+    prefix=OPENAI_PREFIX.rstrip("/"),
+    tags=["openai"],
+    route_class=OpenAIRoute,
+    # Every call: the token (401), the account's rate (429), a database too busy (503).
+    responses=error_responses(401, 429, 503),
+)
 
 # Models have no creation date here; OpenAI's clients only need a number.
 MODELS_CREATED = 0
@@ -52,7 +64,7 @@ async def list_models(_user: ApiUser, runtime: RuntimeDep) -> ModelListOut:
     return ModelListOut(data=[_model_out(option) for option in runtime.catalog.options])
 
 
-@router.get("/models/{model_id}")
+@router.get("/models/{model_id}", responses=error_responses(404))
 async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> ModelOut:
     return _model_out(runtime.catalog.get(model_id))
 
@@ -65,7 +77,9 @@ async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> Model
             "model": ChatCompletionOut,
             "description": "The reply; with `stream`, `text/event-stream` of "
             "`chat.completion.chunk` events ending with `data: [DONE]`.",
-        }
+        },
+        # The body (400, 413), the model (404), the provider (502, 503, 504).
+        **error_responses(400, 404, 413, 502, 504),
     },
 )
 async def create_chat_completion(

@@ -144,3 +144,20 @@ class ModelOut(BaseModel):
 class ModelListOut(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelOut]
+
+
+class OpenAIErrorDetailOut(BaseModel):
+    message: str
+    """What went wrong, for a person."""
+    type: str
+    """OpenAI's error type: `invalid_request_error`, `rate_limit_error`, `server_error`..."""
+    param: str | None = None
+    """The request field at fault, when one is."""
+    code: str | None = None
+    """A stable code: `invalid_api_key`, `model_not_found`, `rate_limit_exceeded`..."""
+
+
+class OpenAIErrorOut(BaseModel):
+    """Every `/v1` error, in OpenAI's shape."""
+
+    error: OpenAIErrorDetailOut
