@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from py_core.context import Context
 from py_core.database.base import create_engine
-from py_core.testing.databases import Backend, TestDatabases
+from py_core_testing.databases import Backend, TestDatabases
 
 pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from py_core.testing import services
+from py_core_testing import services
 
 StackName = Literal["sqlite", "postgresql"]
 

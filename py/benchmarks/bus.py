@@ -15,7 +15,7 @@ from py_core.events import (
     MessageDelta,
     RedisEventBus,
 )
-from py_core.testing import services
+from py_core_testing import services
 
 BURST = 2_000
 

@@ -20,7 +20,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from benchmarks._report import figure, section
 from py_core.ai_ml import ChatEngine, ModelCatalog, TextDelta, TurnRequest, load_model_catalog
-from py_core.ai_ml.testing import FakeOpenAI, Reply, catalog_of, serve_fake_openai, words
+from py_core_testing.models import FakeOpenAI, Reply, catalog_of, serve_fake_openai, words
 
 WORDS = 64
 REPLIES = 200

@@ -26,8 +26,8 @@ from py_core.context import Context
 from py_core.database import create_engine, create_session_factory
 from py_core.database.models import Message, MessageRole, Thread, User
 from py_core.database.utils import utcnow, uuid7_str
-from py_core.testing import services
-from py_core.testing.databases import TestDatabases
+from py_core_testing import services
+from py_core_testing.databases import TestDatabases
 
 WORDS = (  # noqa: SIM905 - a paragraph reads better than 36 quoted words
     "stream delta thread model token reply cursor index query search lease outbox relay "

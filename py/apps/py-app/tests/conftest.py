@@ -15,8 +15,8 @@ import pytest
 from py_app.settings import Settings
 from py_core.ai_ml import ModelCatalog
 from py_core.database.utils import uuid7
-from py_core.testing import services
-from py_core.testing.databases import Backend
+from py_core_testing import services
+from py_core_testing.databases import Backend
 
 from .harness import LiveApp, forget_redis_keys, serve_settings
 from .scripted import scripted_catalog

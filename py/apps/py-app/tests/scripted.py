@@ -19,7 +19,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from py_core.ai_ml import CatalogEntry, ModelCatalog, ModelOption
-from py_core.ai_ml.testing import last_prompt, words
+from py_core_testing.models import last_prompt, words
 
 _WORDS = re.compile(r"words=(\d+)")
 

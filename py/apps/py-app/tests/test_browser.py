@@ -22,8 +22,8 @@ from playwright.async_api import (
     expect,
 )
 
-from py_core.testing import services
-from py_core.testing.databases import Backend
+from py_core_testing import services
+from py_core_testing.databases import Backend
 
 from .harness import PASSWORD, LiveApp
 from .scripted import echo_reply

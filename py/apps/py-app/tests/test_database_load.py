@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from py_app.settings import Settings
 from py_core.database import create_engine, create_session_factory
-from py_core.testing.databases import Backend
+from py_core_testing.databases import Backend
 
 from .harness import PASSWORD, LiveApp, new_thread, sign_up
 

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from py_app.ratelimit import REDIS_RETRY_SECONDS
-from py_core.testing.databases import Backend
+from py_core_testing.databases import Backend
 
 from .harness import PASSWORD, LiveApp, free_port, sign_up
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from py_core.testing.databases import Backend, TestDatabases
+from py_core_testing.databases import Backend, TestDatabases
 
 from .harness import PASSWORD, free_port, new_thread, post, sign_up
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from py_core.database.utils import uuid7
-from py_core.testing import services
-from py_core.testing.databases import TestDatabases
+from py_core_testing import services
+from py_core_testing.databases import TestDatabases
 
 from .harness import (
     forget_redis_keys,

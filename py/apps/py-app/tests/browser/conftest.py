@@ -28,8 +28,8 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from py_core.testing import services
-from py_core.testing.databases import Backend
+from py_core_testing import services
+from py_core_testing.databases import Backend
 
 from ..harness import PASSWORD, LiveApp  # noqa: TID252 (shared app test helpers)
 

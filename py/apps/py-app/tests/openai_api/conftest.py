@@ -10,7 +10,7 @@ import pytest
 from pydantic_ai.exceptions import ModelHTTPError, ModelRateLimitError
 
 from py_core.ai_ml import CatalogEntry, ModelCatalog, ModelOption
-from py_core.ai_ml.testing import failing_model
+from py_core_testing.models import failing_model
 
 from ..harness import LiveApp, sign_up  # noqa: TID252 (shared app test helpers)
 from ..scripted import scripted_catalog  # noqa: TID252 (shared app test helpers)

@@ -11,7 +11,7 @@ import pytest
 from pydantic_ai.models import override_allow_model_requests
 
 from py_core.ai_ml import ModelCatalog, load_model_catalog
-from py_core.ai_ml.testing import FakeOpenAI, Reply, serve_fake_openai
+from py_core_testing.models import FakeOpenAI, Reply, serve_fake_openai
 
 from .conftest import Caller
 

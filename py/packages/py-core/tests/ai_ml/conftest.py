@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from py_core.ai_ml.testing import FakeOpenAI, serve_fake_openai
+from py_core_testing.models import FakeOpenAI, serve_fake_openai
 
 
 @pytest.fixture

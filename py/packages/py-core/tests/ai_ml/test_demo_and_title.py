@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic_ai.exceptions import ModelHTTPError
 
 from py_core.ai_ml import ChatEngine, TextDelta, ToolCallStarted, TurnResult, load_model_catalog
-from py_core.ai_ml.testing import catalog_of, failing_model, run_turn, text_model
+from py_core_testing.models import catalog_of, failing_model, run_turn, text_model
 
 
 def demo_engine() -> ChatEngine:

@@ -10,7 +10,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from py_core.ai_ml import ChatEngine, TextDelta, TurnRequest, TurnResult, dump_messages
 from py_core.ai_ml.history import build_history
-from py_core.ai_ml.testing import catalog_of, collect, stalling_model, text_model
+from py_core_testing.models import catalog_of, collect, stalling_model, text_model
 
 
 async def cancel_once(started: asyncio.Event, cancel: asyncio.Event) -> None:

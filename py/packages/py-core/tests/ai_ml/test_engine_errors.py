@@ -22,7 +22,7 @@ from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
 from py_core.ai_ml import ChatEngine, ChatError, ChatErrorKind, TurnLimits, TurnRequest
-from py_core.ai_ml.testing import catalog_of, collect, failing_model, stalling_model
+from py_core_testing.models import catalog_of, collect, failing_model, stalling_model
 
 KEY = "sk-live-0123456789abcdef"
 BODY = {"error": {"message": f"Incorrect API key provided: {KEY}"}}

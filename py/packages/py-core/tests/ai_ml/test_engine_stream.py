@@ -18,7 +18,7 @@ from py_core.ai_ml import (
     TurnResult,
     UnknownModel,
 )
-from py_core.ai_ml.testing import catalog_of, collect, text_model, words
+from py_core_testing.models import catalog_of, collect, text_model, words
 
 FIXED_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 

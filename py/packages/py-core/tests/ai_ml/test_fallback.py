@@ -8,7 +8,7 @@ import pytest
 from pydantic_ai.exceptions import ModelHTTPError, ModelRateLimitError, ModelUnavailableError
 
 from py_core.ai_ml import ChatEngine, ChatError, TurnRequest, TurnResult, dump_messages
-from py_core.ai_ml.testing import catalog_of, collect, failing_model, text_model
+from py_core_testing.models import catalog_of, collect, failing_model, text_model
 
 KEY = "sk-live-fallback-secret"
 

@@ -33,7 +33,7 @@ from py_core.ai_ml import (
     load_messages,
 )
 from py_core.ai_ml.history import adapt_history
-from py_core.ai_ml.testing import catalog_of, collect
+from py_core_testing.models import catalog_of, collect
 
 
 def transcript(messages: list[ModelMessage]) -> list[str]:

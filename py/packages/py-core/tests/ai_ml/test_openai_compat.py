@@ -41,7 +41,7 @@ from py_core.ai_ml import (
     load_model_catalog,
 )
 from py_core.ai_ml._openai_compat import OllamaCompatModel, OpenAICompatModel
-from py_core.ai_ml.testing import (
+from py_core_testing.models import (
     CallTool,
     Deltas,
     Fail,

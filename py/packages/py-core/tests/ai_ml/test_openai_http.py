@@ -22,7 +22,7 @@ from py_core.ai_ml import (
     TurnResult,
     load_model_catalog,
 )
-from py_core.ai_ml.testing import CallTool, Fail, FakeOpenAI, Reply, Stall, run_turn
+from py_core_testing.models import CallTool, Fail, FakeOpenAI, Reply, Stall, run_turn
 
 KEY = "sk-local-test-key-42"
 

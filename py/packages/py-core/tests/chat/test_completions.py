@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine, ChatError, TextDelta, TurnLimits, TurnResult, UnknownModel
 from py_core.ai_ml.history import build_history
-from py_core.ai_ml.testing import catalog_of, failing_model, stalling_model, text_model
+from py_core_testing.models import catalog_of, failing_model, stalling_model, text_model
 from py_core.chat.completions import (
     ChatMessage,
     Completion,

@@ -12,7 +12,7 @@ from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.models import Model
 from sqlalchemy import update
 
-from py_core.ai_ml.testing import failing_model, stalling_model, text_model
+from py_core_testing.models import failing_model, stalling_model, text_model
 from py_core.chat.recovery import recover_expired
 from py_core.database import session_scope
 from py_core.database.models import Message, MessageStatus

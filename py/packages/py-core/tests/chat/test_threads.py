@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from py_core.ai_ml.providers import UnknownModel
-from py_core.ai_ml.testing import catalog_of, text_model
+from py_core_testing.models import catalog_of, text_model
 from py_core.chat import (
     CreateThread,
     DeleteThread,

@@ -14,8 +14,7 @@ from py_core.database import Base
 from py_core.database import models as _models  # noqa: F401
 from py_core.database.base import create_engine
 from py_core.database.migrate import alembic_config, include_name, render_item
-from py_core.testing.databases import Backend, TestDatabases
-
+from py_core_testing.databases import Backend, TestDatabases
 
 _WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 _Tree = tuple[list[tuple[str, str | None]], dict[str, str | None]]
@@ -84,8 +83,9 @@ async def test_the_message_tree_migration_keeps_every_thread_as_one_branch(
     def fill(conn: Connection) -> None:
         conn.execute(
             text(
-                "INSERT INTO users (id, email, display_name, password_hash, role, status, created_at,"
-                " updated_at) VALUES ('u', 'u@example.com', 'U', '-', 'user', 'active', :t, :t)"
+                "INSERT INTO users (id, email, display_name, password_hash, role, status,"
+                " created_at, updated_at)"
+                " VALUES ('u', 'u@example.com', 'U', '-', 'user', 'active', :t, :t)"
             ),
             {"t": _WHEN},
         )

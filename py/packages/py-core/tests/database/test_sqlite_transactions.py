@@ -26,7 +26,7 @@ from py_core.database import (
     writer_engine,
 )
 from py_core.database.models import User
-from py_core.testing.databases import TestDatabases
+from py_core_testing.databases import TestDatabases
 
 BUSY_TIMEOUT = 0.2
 

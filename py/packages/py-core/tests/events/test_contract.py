@@ -22,7 +22,7 @@ from py_core.events import (
     ThreadCreated,
 )
 from py_core.events._base import parse_stream_id
-from py_core.events.testing import MakeBus, take
+from py_core_testing.events import MakeBus, take
 
 
 def deltas(thread_id: str, count: int, *, start: int = 0) -> list[Event]:

@@ -23,7 +23,7 @@ from py_core.events import (
     ThreadUpdated,
 )
 from py_core.events.outbox import wake_on_commit
-from py_core.events.testing import MakeBus, TcpProxy, take
+from py_core_testing.events import MakeBus, TcpProxy, take
 
 Sessions = async_sessionmaker[AsyncSession]
 

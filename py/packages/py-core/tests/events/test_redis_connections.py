@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from py_core.database.utils import uuid7_str
 from py_core.events import DEFAULT_MAX_CONNECTIONS, BusSettings, MessageDelta, RedisEventBus
-from py_core.events.testing import take
-from py_core.testing.redis_server import RedisServer
+from py_core_testing.events import take
+from py_core_testing.redis_server import RedisServer
 
 LOGGER = logging.getLogger("test.events")
 

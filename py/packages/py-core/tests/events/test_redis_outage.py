@@ -16,7 +16,7 @@ from py_core.events import (
     MessageDelta,
     RedisEventBus,
 )
-from py_core.events.testing import MakeBus, TcpProxy, take
+from py_core_testing.events import MakeBus, TcpProxy, take
 
 
 def delta(thread_id: str, seq: int) -> MessageDelta:

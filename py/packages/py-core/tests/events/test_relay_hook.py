@@ -26,7 +26,7 @@ from py_core.events import (
     OutboxRelay,
     RelaySettings,
 )
-from py_core.events.testing import MakeBus, TcpProxy
+from py_core_testing.events import MakeBus, TcpProxy
 
 Sessions = async_sessionmaker[AsyncSession]
 

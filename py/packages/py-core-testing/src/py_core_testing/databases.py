@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from py_core.database.base import create_engine
 from py_core.database.migrate import upgrade_async
 from py_core.database.utils import uuid7
-from py_core.testing import services
+from py_core_testing import services
 
 Backend = Literal["sqlite", "postgresql"]
 

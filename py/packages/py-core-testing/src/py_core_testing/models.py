@@ -18,7 +18,11 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from py_core.ai_ml._fake_openai import (
+from py_core.ai_ml._text import last_user_text, word_chunks
+from py_core.ai_ml.engine import ChatEngine
+from py_core.ai_ml.providers import CatalogEntry, ModelCatalog, ModelOption
+from py_core.ai_ml.types import StreamItem, TurnRequest
+from py_core_testing.fake_openai import (
     CallTool,
     Deltas,
     Fail,
@@ -29,10 +33,6 @@ from py_core.ai_ml._fake_openai import (
     Stall,
     serve_fake_openai,
 )
-from py_core.ai_ml._text import last_user_text, word_chunks
-from py_core.ai_ml.engine import ChatEngine
-from py_core.ai_ml.providers import CatalogEntry, ModelCatalog, ModelOption
-from py_core.ai_ml.types import StreamItem, TurnRequest
 
 __all__ = [
     "CallTool",
