@@ -13,7 +13,6 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from benchmarks._report import figure, section, stopwatch
 from py_core.ai_ml import ChatEngine
-from py_core_testing.models import catalog_of
 from py_core.chat import (
     CreateThread,
     GenerationRunner,
@@ -33,6 +32,7 @@ from py_core.events import (
     wake_on_commit,
 )
 from py_core_testing.databases import TestDatabases
+from py_core_testing.models import catalog_of
 
 TOKENS = 2_000
 TOKEN_GAP = 0.001  # a fast provider: 1,000 tokens per second

@@ -41,6 +41,7 @@ from py_core.ai_ml import (
     load_model_catalog,
 )
 from py_core.ai_ml._openai_compat import OllamaCompatModel, OpenAICompatModel
+from py_core.ai_ml.tools import BUILTIN_TOOLS, TurnDeps
 from py_core_testing.models import (
     CallTool,
     Deltas,
@@ -53,7 +54,6 @@ from py_core_testing.models import (
     run_turn,
     words,
 )
-from py_core.ai_ml.tools import BUILTIN_TOOLS, TurnDeps
 
 KEY = "sk-compat-test-key-7"
 LONG_REPLY = " ".join(f"word{i}" for i in range(64))

@@ -14,7 +14,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine
-from py_core_testing.models import catalog_of
 from py_core.chat import (
     CancelTurn,
     CreateThread,
@@ -43,8 +42,9 @@ from py_core.events import (
     RelaySettings,
 )
 from py_core.events.outbox import wake_on_commit
-from py_core_testing.events import delete_namespace, take
 from py_core_testing import services
+from py_core_testing.events import delete_namespace, take
+from py_core_testing.models import catalog_of
 
 FINAL = (MessageCompleted, MessageFailed, MessageCancelled)
 LOGGER = logging.getLogger("test.runner")

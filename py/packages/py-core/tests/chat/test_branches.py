@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from py_core.ai_ml.providers import UnknownModel
-from py_core_testing.models import catalog_of, text_model
 from py_core.chat import (
     CreateThread,
     ListMessages,
@@ -28,6 +27,7 @@ from py_core.chat import (
 from py_core.context import Context
 from py_core.database.models import Message, MessageStatus, OutboxEvent, Thread, User
 from py_core.errors import Conflict, InvalidInput, NotFound
+from py_core_testing.models import catalog_of, text_model
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine, ChatError, TextDelta, TurnLimits, TurnResult, UnknownModel
 from py_core.ai_ml.history import build_history
-from py_core_testing.models import catalog_of, failing_model, stalling_model, text_model
 from py_core.chat.completions import (
     ChatMessage,
     Completion,
@@ -37,6 +36,7 @@ from py_core.database.models import (
     User,
 )
 from py_core.errors import InvalidInput
+from py_core_testing.models import catalog_of, failing_model, stalling_model, text_model
 
 LOGGER = logging.getLogger("test.completions")
 CONVERSATION = [

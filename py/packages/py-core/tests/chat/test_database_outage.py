@@ -17,12 +17,12 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from sqlalchemy.engine import make_url
 
 from py_core.ai_ml import ChatEngine
-from py_core_testing.models import catalog_of
 from py_core.chat import GenerationRunner
 from py_core.database import create_engine, create_session_factory
 from py_core.database.models import MessageStatus
 from py_core.events import MessageCompleted, MessageFailed
 from py_core_testing.events import TcpProxy
+from py_core_testing.models import catalog_of
 
 from .runner_stack import LOGGER, QUICK, Stack
 

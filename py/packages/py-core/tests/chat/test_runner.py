@@ -12,12 +12,12 @@ from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.models import Model
 from sqlalchemy import update
 
-from py_core_testing.models import failing_model, stalling_model, text_model
 from py_core.chat.recovery import recover_expired
 from py_core.database import session_scope
 from py_core.database.models import Message, MessageStatus
 from py_core.database.utils import utcnow
 from py_core.events import MessageCompleted, MessageCreated, MessageDelta, MessageFailed
+from py_core_testing.models import failing_model, stalling_model, text_model
 
 from .runner_stack import LOGGER, QUICK, Stack
 

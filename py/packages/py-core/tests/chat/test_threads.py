@@ -2,7 +2,6 @@ import pytest
 from sqlalchemy import func, select
 
 from py_core.ai_ml.providers import UnknownModel
-from py_core_testing.models import catalog_of, text_model
 from py_core.chat import (
     CreateThread,
     DeleteThread,
@@ -19,6 +18,7 @@ from py_core.chat.turns import PostMessage, post_message
 from py_core.context import Context
 from py_core.database.models import Message, ThreadStatus, User
 from py_core.errors import InvalidInput, NotFound
+from py_core_testing.models import catalog_of, text_model
 
 
 async def test_create_with_defaults(ctx: Context, alice: User) -> None:

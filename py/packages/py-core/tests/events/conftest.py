@@ -22,8 +22,8 @@ from py_core.events import (
     InProcessEventBus,
     RedisEventBus,
 )
-from py_core_testing.events import MakeBus, TcpProxy, delete_namespace
 from py_core_testing import services
+from py_core_testing.events import MakeBus, TcpProxy, delete_namespace
 
 BusKind = Literal["memory", "redis"]
 
