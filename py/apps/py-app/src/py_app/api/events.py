@@ -5,7 +5,8 @@ and `data:` (its JSON). A client resumes with `Last-Event-ID` (EventSource sends
 reconnect) or `?last_event_id=`: it gets every event after that id, none twice. With
 neither, it first gets what the bus retains for the thread (so a client arriving mid-
 reply sees the text so far), then live events. If the id is older than what is
-retained, it gets a `resync` event (reload the messages from the API) and live events.
+retained, it gets a `resync` event (reload the messages from the API), the end of the
+thread's newest reply when it has ended, and live events.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from py_app.errors import ApiError
 from py_app.runtime import Runtime
 from py_app.streams import LimitedEventSourceResponse
 from py_core.chat import get_thread
+from py_core.chat.resync import latest_reply_outcome
 from py_core.database import session_scope
 from py_core.errors import DomainError, InvalidInput
 from py_core.events import START, StreamTrimmed, normalise_after
@@ -95,6 +97,32 @@ class _Recheck:
         return True
 
 
+async def _resync(runtime: Runtime, thread_id: str, position: str) -> list[ServerSentEvent]:
+    """A `resync` from `position` (the newest id), and the end of the thread's newest
+    reply when it has one: the relay may have published it before `position` (after a
+    Redis restart, the stream starts anew with what the outbox still held), so a client
+    that goes on from the resync without reloading would never hear that it ended.
+
+    With nothing retained there is no id to give: `id:` is empty, which resets the
+    client's `Last-Event-ID`, so a reconnect starts from what the bus retains (never
+    the pseudo-id `0-0`).
+    """
+    async with session_scope(runtime.sessions) as session:
+        final = await latest_reply_outcome(session, thread_id)
+    event_id = "" if position == START else position
+    events = [
+        ServerSentEvent(
+            id=event_id,
+            event="resync",
+            data=json.dumps({"thread_id": thread_id, "last_event_id": event_id or None}),
+        )
+    ]
+    if final is not None:
+        data = final.model_dump_json(exclude={"owner_id"})
+        events.append(ServerSentEvent(id=event_id, event=final.type, data=data))
+    return events
+
+
 async def _stream(
     runtime: Runtime, thread_id: str, after: str, recheck: _Recheck
 ) -> AsyncIterator[ServerSentEvent]:
@@ -118,10 +146,7 @@ async def _stream(
                         return
             except StreamTrimmed:
                 position = await publisher.last_id(thread_id)
-                yield ServerSentEvent(
-                    id=position,
-                    event="resync",
-                    data=json.dumps({"thread_id": thread_id, "last_event_id": position}),
-                )
+                for resync in await _resync(runtime, thread_id, position):
+                    yield resync
     finally:
         runtime.metrics.open_streams.dec()
