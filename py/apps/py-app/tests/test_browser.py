@@ -218,8 +218,9 @@ async def test_a_failure_is_readable_and_can_be_retried(page: Page) -> None:
 async def test_sign_in_out_and_tokens_page(page: Page) -> None:
     await sign_up_in_browser(page)
     await open_sidebar(page)
-    await page.get_by_role("link", name="API tokens").click()
-    await page.get_by_label("Name").fill("laptop")
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page).to_have_url(re.compile(r"/settings$"))
+    await page.get_by_label("Token name").fill("laptop")
     await page.get_by_role("button", name="Create token").click()
     await expect(page.locator("#new-token-value")).to_contain_text("pya_")
     await expect(page.locator("#tokens tbody tr")).to_have_count(1)

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from py_app.api import auth, branches, events, health, models, threads, tokens
+from py_app.api import account, auth, branches, events, health, models, threads, tokens
 from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
@@ -23,6 +23,7 @@ from py_app.middleware import (
     SecurityHeadersMiddleware,
 )
 from py_app.openai_api import router as openai_router
+from py_app.pages import account as account_pages
 from py_app.pages import routes as pages
 from py_app.pages.templating import SignInRequired, html_error_page, sign_in_redirect
 from py_app.runtime import start_runtime, stop_runtime
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
     for router in (
         auth.router,
         auth.me_router,
+        account.router,
         tokens.router,
         models.router,
         threads.router,
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         health.router,
         openai_router,
         pages.router,
+        account_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -76,7 +76,7 @@ async def get_auth(request: Request, runtime: RuntimeDep, ctx: ContextDep) -> Au
     if not cookie:
         raise Unauthenticated("Sign in, or send an API token.")
     user, session = await authenticate_session(
-        cookie, ctx, lifetime=runtime.settings.session_lifetime
+        cookie, ctx, lifetime=runtime.settings.session_lifetime, address=client_address(request)
     )
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
@@ -108,6 +108,14 @@ UserContext = Annotated[Context, Depends(get_user_context)]
 def client_address(request: Request) -> str:
     """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
+
+
+def secure_cookies(runtime: Runtime, request: Request) -> bool:
+    """Whether the session cookie is set (and cleared) with `Secure` (`COOKIE_SECURE`)."""
+    mode = runtime.settings.cookie_secure
+    if mode == "auto":
+        return request.url.scheme == "https"
+    return mode == "always"
 
 
 _ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")

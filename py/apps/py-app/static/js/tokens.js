@@ -1,9 +1,9 @@
-// The API tokens page: create (shown once), list, revoke.
+// The API tokens card (settings page and /settings/tokens): create (shown once), list, revoke.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.getElementById("token-form");
-  const error = document.querySelector(".card > .error");
+  const error = document.querySelector("#token-section > .error");
   const body = document.querySelector("#tokens tbody");
   const empty = document.getElementById("no-tokens");
 

@@ -23,6 +23,8 @@ MIN_PASSWORD = 8
 """NIST 800-63B's minimum for a password chosen by its user."""
 MAX_PASSWORD = 128
 """Long enough for any passphrase, short enough that argon2 never hashes a megabyte."""
+MAX_ADDRESS = 64
+"""A client address as stored with a session (an IPv6 address with a zone fits)."""
 MAX_DISPLAY_NAME = 100
 """The name shown for a user."""
 MAX_TOKEN_NAME = 100

@@ -16,7 +16,7 @@ from py_app.api.schemas import (
     UserOut,
     error_responses,
 )
-from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address
+from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address, secure_cookies
 from py_app.errors import ApiError
 from py_app.ratelimit import RateLimiter, Verdict
 from py_app.runtime import Runtime
@@ -73,6 +73,7 @@ async def login(
         StartSession(
             user_id=user.id,
             user_agent=request.headers.get("User-Agent"),
+            address=client_address(request),
             lifetime=settings.session_lifetime,
         ),
         ctx,
@@ -83,7 +84,7 @@ async def login(
         max_age=int(settings.session_lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=_secure(runtime, request),
+        secure=secure_cookies(runtime, request),
         path="/",
     )
     return LoginOut(user=UserOut.of(user), csrf_token=started.session.csrf_token)
@@ -99,7 +100,7 @@ async def logout(auth: AuthDep, request: Request, runtime: RuntimeDep, ctx: Cont
         path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(runtime, request),
+        secure=secure_cookies(runtime, request),
     )
     return response
 
@@ -176,10 +177,3 @@ def _too_many(verdict: Verdict) -> ApiError:
         f"Too many attempts; try again in {verdict.retry_after} seconds.",
         headers={"Retry-After": str(verdict.retry_after)},
     )
-
-
-def _secure(runtime: Runtime, request: Request) -> bool:
-    mode = runtime.settings.cookie_secure
-    if mode == "auto":
-        return request.url.scheme == "https"
-    return mode == "always"

@@ -16,6 +16,7 @@ from py_core.database.models import (
     Thread,
     ThreadStatus,
     User,
+    UserSession,
 )
 from py_core.limits import (
     Content,
@@ -274,6 +275,55 @@ class TurnOut(BaseModel):
     user_message: MessageOut
     assistant_message: MessageOut
     """`pending`: its text arrives on `GET /api/v1/threads/{id}/events`."""
+
+
+class SessionOut(BaseModel):
+    """A signed-in browser of the user."""
+
+    id: str
+    user_agent: str | None
+    """The browser, as it named itself when it signed in."""
+    address: str | None
+    """The client address it was last used from."""
+    created_at: datetime
+    """When it signed in."""
+    last_seen_at: datetime
+    """Its last use, to the minute."""
+    expires_at: datetime
+    """When it ends unless used again."""
+    current: bool
+    """The session making this request."""
+
+    @classmethod
+    def of(cls, session: UserSession, *, current_id: str | None) -> SessionOut:
+        return cls(
+            id=session.id,
+            user_agent=session.user_agent,
+            address=session.address,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            current=session.id == current_id,
+        )
+
+
+class PasswordChangeIn(Input):
+    current_password: Password
+    """The password now, to prove it is the owner at the keyboard."""
+    new_password: Password
+    """At least 8 characters, not a common password."""
+
+
+class AccountDeleteIn(Input):
+    password: Password
+    """The account's password: deleting it cannot be undone."""
+
+
+class TokenUsageOut(BaseModel):
+    input_tokens: int
+    """Tokens sent to the models (prompts and history)."""
+    output_tokens: int
+    """Tokens the models wrote."""
 
 
 class ErrorDetail(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from py_app.deps import ContextDep, RuntimeDep
+from py_app.deps import ContextDep, RuntimeDep, client_address
 from py_app.pages.markdown import render_markdown
 from py_core.accounts import authenticate_session
 from py_core.context import Context
@@ -61,7 +61,7 @@ async def get_viewer(request: Request, runtime: RuntimeDep, ctx: ContextDep) -> 
         return None
     try:
         user, session = await authenticate_session(
-            cookie, ctx, lifetime=runtime.settings.session_lifetime
+            cookie, ctx, lifetime=runtime.settings.session_lifetime, address=client_address(request)
         )
     except Unauthenticated:
         return None

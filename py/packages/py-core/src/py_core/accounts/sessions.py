@@ -13,6 +13,7 @@ from py_core.context import Context
 from py_core.database.models import User, UserSession, UserStatus
 from py_core.database.utils import utcnow
 from py_core.errors import NotFound, Unauthenticated
+from py_core.limits import MAX_ADDRESS
 
 DEFAULT_SESSION_LIFETIME = timedelta(days=14)
 # Renewing the expiry costs a write; once a minute is plenty for a sliding window.
@@ -33,6 +34,8 @@ class StartSession:
     """Who signed in."""
     user_agent: str | None = None
     """For the user's list of signed-in devices."""
+    address: str | None = None
+    """The client's address, for the same list."""
     lifetime: timedelta = DEFAULT_SESSION_LIFETIME
     """Idle time after which the session ends; every use extends it."""
 
@@ -45,6 +48,7 @@ async def start_session(params: StartSession, ctx: Context) -> StartedSession:
         token_hash=hash_secret(token),
         csrf_token=new_secret(),
         user_agent=(params.user_agent or "")[:300] or None,
+        address=(params.address or "")[:MAX_ADDRESS] or None,
         expires_at=utcnow() + params.lifetime,
     )
     ctx.db.add(session)
@@ -53,9 +57,14 @@ async def start_session(params: StartSession, ctx: Context) -> StartedSession:
 
 
 async def authenticate_session(
-    token: str, ctx: Context, *, lifetime: timedelta = DEFAULT_SESSION_LIFETIME
+    token: str,
+    ctx: Context,
+    *,
+    lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
+    address: str | None = None,
 ) -> tuple[User, UserSession]:
-    """The user behind a session cookie, or `Unauthenticated`."""
+    """The user behind a session cookie, or `Unauthenticated`. Its last use (time and the
+    client's `address`) is recorded once a minute at most."""
     session = await ctx.db.scalar(
         select(UserSession)
         .where(UserSession.token_hash == hash_secret(token))
@@ -69,6 +78,8 @@ async def authenticate_session(
     if now - session.last_seen_at >= _TOUCH_INTERVAL:
         session.last_seen_at = now
         session.expires_at = now + lifetime
+        if address:
+            session.address = address[:MAX_ADDRESS]
     return session.user, session
 
 

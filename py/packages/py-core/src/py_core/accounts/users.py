@@ -1,11 +1,11 @@
-"""Accounts: sign-up, sign-in, password change, disabling."""
+"""Accounts: sign-up, sign-in, password change, deletion."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from py_core.accounts.passwords import (
@@ -15,9 +15,17 @@ from py_core.accounts.passwords import (
     password_turn,
 )
 from py_core.context import Context
-from py_core.database.models import User, UserRole, UserSession, UserStatus, normalise_email
+from py_core.database.models import (
+    Thread,
+    User,
+    UserRole,
+    UserSession,
+    UserStatus,
+    normalise_email,
+)
 from py_core.database.utils import utcnow
 from py_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from py_core.events.types import ThreadDeleted
 from py_core.limits import MAX_DISPLAY_NAME, MAX_EMAIL
 
 # Deliberately loose: one @, something on each side, a dot in the domain. The only
@@ -119,16 +127,31 @@ async def change_password(params: ChangePassword, ctx: Context) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DisableUser:
-    user_id: str
-    """The account to disable; its sessions end at once."""
+class DeleteAccount:
+    """The acting user's account goes, with everything it holds."""
+
+    password: str
+    """Proof that the person at the keyboard owns the account."""
 
 
-async def disable_user(params: DisableUser, ctx: Context) -> User:
-    user = await get_user(params.user_id, ctx)
-    user.status = UserStatus.DISABLED
-    await _end_sessions(ctx, user.id, keep=None)
-    return user
+async def delete_account(params: DeleteAccount, ctx: Context) -> None:
+    """Delete the acting user with their threads and messages, sessions, API tokens and
+    usage records, in the caller's one transaction: with its commit every session and
+    token stops working and every open event stream of their threads ends
+    (`thread.deleted`, as when a thread is deleted alone)."""
+    # argon2 before the first write, so the write lock never waits on it.
+    async with password_turn() as turn:
+        user = await get_user(ctx.user_id, ctx)
+        if not await turn.verify(user.password_hash, params.password):
+            raise InvalidInput("The password is wrong.", field="password")
+    # Locked, so a thread created meanwhile cannot go without its event.
+    threads = await ctx.db.scalars(
+        select(Thread).where(Thread.owner_id == user.id).with_for_update()
+    )
+    ctx.events.add_all(ThreadDeleted.of(thread) for thread in threads)
+    # Everything else goes by the foreign keys' ON DELETE CASCADE, in this statement.
+    await ctx.db.execute(delete(User).where(User.id == user.id))
+    ctx.logger.info("user deleted", extra={"user_id": user.id})
 
 
 async def get_user(user_id: str, ctx: Context) -> User:

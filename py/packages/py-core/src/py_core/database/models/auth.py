@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from py_core.database.base import Base
 from py_core.database.models.user import User
 from py_core.database.utils import UTCDateTime, utcnow, uuid7_str
-from py_core.limits import MAX_TOKEN_NAME
+from py_core.limits import MAX_ADDRESS, MAX_TOKEN_NAME
 
 
 class UserSession(Base):
@@ -25,8 +25,12 @@ class UserSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     """Sent back in `X-CSRF-Token`; useless without the cookie, so stored as is."""
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    """The browser that signed in, for the user's list of sessions."""
+    address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS))
+    """The client address it was last used from (as of `last_seen_at`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    """Its last use, to the minute (renewing it costs a write)."""
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
