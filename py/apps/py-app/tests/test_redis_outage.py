@@ -10,57 +10,21 @@ import asyncio
 import logging
 import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from py_app.ratelimit import REDIS_RETRY_SECONDS
 from py_core_testing.databases import Backend
+from py_core_testing.redis_server import RedisServer
 
-from .harness import PASSWORD, LiveApp, free_port, sign_up
+from .harness import PASSWORD, LiveApp, sign_up
 
-REDIS_SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-
-
-class OwnRedis:
-    """A redis-server of the test's own that it can stop and start again."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._directory = directory
-        self._process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        assert REDIS_SERVER is not None
-        self._process = await asyncio.create_subprocess_exec(
-            REDIS_SERVER,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", str(self._directory)),
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        client = Redis.from_url(self.url)
-        try:
-            async with asyncio.timeout(10):
-                while True:
-                    try:
-                        await client.ping()
-                        return
-                    except RedisError:  # not listening yet
-                        await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
-
-    async def stop(self) -> None:
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            await self._process.wait()
-        self._process = None
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server is not installed"
+)
 
 
 @pytest.fixture
@@ -70,17 +34,13 @@ def backend() -> Backend:
 
 
 @pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[OwnRedis]:
-    redis = OwnRedis(tmp_path)
-    await redis.start()
-    try:
+async def own_redis() -> AsyncIterator[RedisServer]:
+    async with RedisServer.running() as redis:
         yield redis
-    finally:
-        await redis.stop()
 
 
 @pytest.fixture
-async def redis_url(own_redis: OwnRedis) -> str:
+async def redis_url(own_redis: RedisServer) -> str:
     return own_redis.url
 
 
@@ -98,7 +58,7 @@ def unreachable_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRe
 async def test_rate_limits_count_per_process_while_redis_is_away(
     live_app: LiveApp,
     client: httpx.AsyncClient,
-    own_redis: OwnRedis,
+    own_redis: RedisServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await sign_up(client, "ada@example.com")

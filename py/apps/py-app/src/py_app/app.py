@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from py_app.api import account, auth, branches, events, health, models, threads, tokens
+from py_app.api import account, admin, auth, branches, events, health, models, threads, tokens
 from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
@@ -21,6 +21,7 @@ from py_app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
 )
 from py_app.openai_api import router as openai_router
 from py_app.pages import account as account_pages
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         branches.router,
         events.router,
         health.router,
+        admin.router,
         openai_router,
         pages.router,
         account_pages.router,
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_api_docs(app)
     # Outermost last: request ids and metrics see every response, 413s included.
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

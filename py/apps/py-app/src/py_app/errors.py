@@ -1,25 +1,26 @@
 """One place that turns every failure into `{"error": {"code", "message"}}`.
 
 Domain errors carry their code and a user-safe message; validation errors become 422
-(malformed JSON 400); a database too busy to answer in time is a 503 with Retry-After;
-anything unexpected is a logged 500 with no detail leaked.
+(malformed JSON 400); a database too busy to answer in time, or out of reach, is a 503
+with Retry-After; anything unexpected is a logged 500 with no detail leaked.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
-from py_core.database import is_database_busy
+from py_core.database import is_database_busy, is_database_unreachable
 from py_core.errors import (
     Conflict,
     DomainError,
@@ -56,6 +57,10 @@ BUSY_RETRY_AFTER_SECONDS = 1
 """`Retry-After` of a 503 for a busy database: a writer's turn comes in milliseconds,
 so a second is plenty and keeps clients from piling on."""
 BUSY_MESSAGE = "The service is busy; try again in a moment."
+UNREACHABLE_RETRY_AFTER_SECONDS = 5
+"""`Retry-After` of a 503 while the database cannot be reached: an outage (a restart,
+a failover) lasts seconds at least, so clients wait longer than for load."""
+UNREACHABLE_MESSAGE = "The service is unavailable for a moment; try again shortly."
 
 
 class ApiError(Exception):
@@ -185,22 +190,49 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", "The request holds a value that is not valid.")
 
 
-def busy_headers() -> dict[str, str]:
-    return {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+@dataclass(frozen=True, kw_only=True)
+class Unavailable:
+    """A 503 for a database failure that is neither the client's fault nor a bug."""
+
+    message: str
+    """What the client is told."""
+    retry_after: int
+    """Seconds, for `Retry-After`."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def database_unavailable(error: BaseException) -> Unavailable | None:
+    """The 503 of a database that is busy (load: the pool had no connection in time,
+    another writer held SQLite's lock) or out of reach (refused, or the connection
+    lost); None for any other failure."""
+    if is_database_busy(error):
+        logger.warning("database busy: %s", type(error).__name__)
+        return Unavailable(message=BUSY_MESSAGE, retry_after=BUSY_RETRY_AFTER_SECONDS)
+    if is_database_unreachable(error):
+        logger.warning("database unreachable: %s", type(error).__name__)
+        return Unavailable(message=UNREACHABLE_MESSAGE, retry_after=UNREACHABLE_RETRY_AFTER_SECONDS)
+    return None
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
-    if not is_database_busy(exc):
+    unavailable = database_unavailable(exc)
+    if unavailable is None:
         return await _unexpected(request, exc)
-    # Load, not a fault: the pool had no connection in time, or another writer held
-    # SQLite's lock past the busy timeout.
-    logger.warning("database busy: %s", type(exc).__name__)
     html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
     if html_page is not None and _wants_html(request):
-        page = html_page(request, 503, BUSY_MESSAGE)
-        page.headers.update(busy_headers())
+        page = html_page(request, 503, unavailable.message)
+        page.headers.update(unavailable.headers)
         return page
-    return error_response(503, "unavailable", BUSY_MESSAGE, headers=busy_headers())
+    return error_response(503, "unavailable", unavailable.message, headers=unavailable.headers)
+
+
+async def answer_unhandled(request: Request, exc: Exception) -> Response:
+    """What no handler took: a database out of reach (its driver raises a bare
+    `ConnectionRefusedError`) is a 503, anything else a logged 500."""
+    return await _database_error(request, exc)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -214,6 +246,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
-    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

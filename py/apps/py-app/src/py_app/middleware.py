@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids and metrics, security headers, request size limits.
+"""ASGI middleware: request ids and metrics, security headers, request size limits, and
+the answer to what no exception handler took.
 
 Pure ASGI (not BaseHTTPMiddleware), so streaming responses pass through untouched.
 """
@@ -12,9 +13,10 @@ import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from py_app.errors import ApiError, error_body
+from py_app.errors import ApiError, answer_unhandled, error_body
 from py_app.logs import request_id_var
 from py_app.metrics import Metrics
 from py_app.openai_api.errors import INVALID_REQUEST, OPENAI_PREFIX, OpenAIError
@@ -87,6 +89,39 @@ class RequestContextMiddleware:
                 extra={"status": status, "route": route, "duration_ms": round(elapsed * 1000, 1)},
             )
             request_id_var.reset(token)
+
+
+class UnhandledErrorMiddleware:
+    """Answers a failure no exception handler took (a database driver's bare
+    `ConnectionRefusedError`, a bug) itself, as `answer_unhandled` says.
+
+    Left to Starlette, its outermost middleware sends the 500 and raises the error
+    again, so the server logs a second traceback and closes the keep-alive connection:
+    the client's next request on it fails. A failure after the response has started
+    (mid-stream) still ends the connection; there is nothing else left to do.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await answer_unhandled(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:

@@ -20,10 +20,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from py_app.errors import BUSY_MESSAGE, ApiError, busy_headers
+from py_app.errors import ApiError, database_unavailable
 from py_app.openai_api.schemas import OpenAIErrorOut
 from py_core.ai_ml import ChatError, ChatErrorKind, UnknownModel
-from py_core.database import is_database_busy
 from py_core.errors import (
     Conflict,
     DomainError,
@@ -177,10 +176,15 @@ def to_openai_error(exc: Exception) -> OpenAIError:
         return from_domain(exc)
     if isinstance(exc, ChatError):
         return from_chat_error(exc)
-    if is_database_busy(exc):
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
         # OpenAI's clients retry a 503 on their own, after Retry-After.
         return OpenAIError(
-            503, BUSY_MESSAGE, type="server_error", code="unavailable", headers=busy_headers()
+            503,
+            unavailable.message,
+            type="server_error",
+            code="unavailable",
+            headers=unavailable.headers,
         )
     if isinstance(exc, ApiError):
         error_type = "rate_limit_error" if exc.status == 429 else INVALID_REQUEST
