@@ -14,8 +14,10 @@ window.shell = (function () {
     scrim.hidden = !open;
     if (openButton) openButton.setAttribute("aria-expanded", String(open));
     if (open) {
-      const current = sidebar.querySelector('[aria-current="page"]') || document.getElementById("search");
-      current.focus({ preventScroll: false });
+      // Into the drawer, on the current chat (not the search box: on a phone that
+      // would open the keyboard over the list).
+      const current = sidebar.querySelector('[aria-current="page"]') || document.getElementById("new-chat");
+      current.focus();
     } else if (openButton && sidebar.contains(document.activeElement)) {
       openButton.focus();
     }
