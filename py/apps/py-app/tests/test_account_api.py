@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -212,3 +213,41 @@ async def test_deleting_the_account_ends_its_open_event_streams(
 async def test_the_account_routes_need_a_user(live_app: LiveApp, method: str, path: str) -> None:
     async with live_app.client() as anonymous:
         assert_error(await anonymous.request(method, path), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize("model_delay", [0.05])
+async def test_deleting_the_account_while_a_reply_is_written(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await sign_up(client, "ada@example.com")
+    thread = await new_thread(client)
+    turn = await post(client, thread["id"], "A long answer words=40")  # about 2 s
+    reply_id = turn["assistant_message"]["id"]
+    async with asyncio.timeout(10):
+        while True:
+            items = (await client.get(f"/api/v1/threads/{thread['id']}/messages")).json()["items"]
+            if any(m["id"] == reply_id and m["status"] == "streaming" for m in items):
+                break
+            await asyncio.sleep(0.05)
+    response = await client.request("DELETE", "/api/v1/me", json={"password": PASSWORD})
+    assert response.status_code == 204
+    # The runner finishes its reply into nothing: no error, no retry loop.
+    await asyncio.sleep(3)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_the_settings_page_needs_a_session_and_shows_the_usage(
+    live_app: LiveApp, client: httpx.AsyncClient
+) -> None:
+    async with live_app.client() as anonymous:
+        response = await anonymous.get("/settings")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/signin?next=%2Fsettings"
+    await sign_up(client, "ada@example.com", name="Ada")
+    thread = await new_thread(client)
+    turn = await post(client, thread["id"], "Count me words=4")
+    reply = await wait_for_reply(client, thread["id"], turn["assistant_message"]["id"])
+    page = (await client.get("/settings")).text
+    used = reply["usage"]
+    assert f"{used['input_tokens']:,} in · {used['output_tokens']:,} out" in page
+    assert "ada@example.com" in page
