@@ -103,6 +103,7 @@ document.addEventListener("DOMContentLoaded", function () {
     article.dataset.id = id;
     article.dataset.role = role;
     article.dataset.status = status;
+    if (role !== "user") article.setAttribute("aria-busy", "true"); // read once it ends
     const source = document.createElement("template");
     source.className = "source";
     source.content.append(document.createTextNode(text || ""));

@@ -171,6 +171,7 @@ async def test_a_reply_is_formatted_while_it_streams_and_ends_as_stored(
     await expect(reply.locator(".body h2")).to_have_text("Plan")
     await expect(reply.locator(".body table")).to_be_visible()
     assert await reply.get_attribute("data-status") == "streaming"
+    assert await reply.get_attribute("aria-busy") == "true"  # read aloud once, at the end
     await expect(page.locator("#stop")).to_be_visible()
     await expect(page.locator("#composer-hint")).to_contain_text("being written")
     await snap("streaming")
@@ -178,6 +179,7 @@ async def test_a_reply_is_formatted_while_it_streams_and_ends_as_stored(
     await expect(reply).to_have_attribute("data-status", "complete", timeout=20_000)
     await expect(reply.locator(".body")).to_contain_text("word59")
     await expect(page.locator("#stop")).to_be_hidden()
+    assert await reply.get_attribute("aria-busy") is None
     live = await reply.locator(".body").inner_html()
     await snap("complete")
     await page.reload()
