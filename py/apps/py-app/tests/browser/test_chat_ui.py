@@ -402,3 +402,40 @@ async def test_signed_out_elsewhere_goes_to_sign_in_and_back(
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(re.escape(chat_path) + "$"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_every_page_loads_cleanly(
+    page: Page, problems: Problems, scheme: str, snap: Snap
+) -> None:
+    """No console error and no failed request on any page, in either theme."""
+    await page.emulate_media(color_scheme="dark" if scheme == "dark" else "light")
+    for path in ("/signup", "/signin"):
+        await page.goto(path)
+        await expect(page.locator("h1")).to_be_visible()
+    await snap("signin")
+    csrf = await sign_up(page)
+    thread = await call(page, csrf, "POST", "/api/v1/threads", title="Packing list")
+    await call(page, csrf, "POST", f"/api/v1/threads/{thread['id']}/messages", content="Hi words=2")
+    old = await call(page, csrf, "POST", "/api/v1/threads", title="Old plans")
+    await call(page, csrf, "PATCH", f"/api/v1/threads/{old['id']}", archived=True)
+    pages = [
+        ("/threads", "New chat", "new-chat"),
+        (f"/threads/{thread['id']}", "Packing list", "chat"),
+        ("/threads?q=packing", "Search", "search"),
+        ("/threads?archived=true", "Archived chats", "archive"),
+        ("/settings/tokens", "API tokens", "tokens"),
+    ]
+    for path, title, name in pages:
+        await page.goto(path)
+        await expect(page).to_have_title(f"{title} · py-app")
+        await snap(name)
+    await page.goto("/threads?archived=true")
+    await expect(page.locator("#thread-list .title")).to_have_text(["Old plans"])
+    await page.goto("/threads?q=packing")
+    await expect(page.locator("#thread-list .title")).to_have_text(["Packing list"])
+    problems.expect(r"status 404: GET .*/no/such/page")
+    problems.expect(r"status of 404 .*/no/such/page")
+    await page.goto("/no/such/page")
+    await expect(page.locator("h1")).to_have_text("Not found")
+    await snap("not-found")
