@@ -53,7 +53,9 @@ async def _start(env: dict[str, str], port: int, log: Path) -> asyncio.subproces
             stderr=subprocess.STDOUT,
         )
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        # Up to two minutes: a start imports the whole stack, which a loaded 2-core
+        # machine has taken more than 30 s to do.
+        for _ in range(1200):
             if process.returncode is not None:
                 raise AssertionError(f"the app exited: {_log_text(log)}")
             try:
