@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from py_app.api import account, admin, auth, branches, events, health, models, threads, tokens
+from py_app.api import portability as portability_api
 from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
 from py_app.metrics import Metrics
@@ -25,6 +26,7 @@ from py_app.middleware import (
 )
 from py_app.openai_api import router as openai_router
 from py_app.pages import account as account_pages
+from py_app.pages import data as data_pages
 from py_app.pages import routes as pages
 from py_app.pages.templating import SignInRequired, html_error_page, sign_in_redirect
 from py_app.runtime import start_runtime, stop_runtime
@@ -71,12 +73,15 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         tokens.router,
         models.router,
         threads.router,
+        portability_api.threads_router,
+        portability_api.router,
         branches.router,
         events.router,
         health.router,
         admin.router,
         openai_router,
         pages.router,
+        data_pages.router,
         account_pages.router,
     ):
         app.include_router(router)
@@ -84,7 +89,12 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
     install_api_docs(app)
     # Outermost last: request ids and metrics see every response, 413s included.
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # An upload is bigger than any JSON body; a multipart envelope adds a little.
+        larger={portability_api.IMPORTS_PATH: settings.max_import_bytes + 64 * 1024},
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -157,22 +158,27 @@ class SecurityHeadersMiddleware:
 class BodySizeLimitMiddleware:
     """413 for a body over the limit: at once from Content-Length, else while reading."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+        """Paths allowed a larger body (an upload), and their limit."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > max_bytes
             except ValueError:
                 too_large = False
             if too_large:
-                await _send_too_large(scope, send, self.max_bytes)
+                await _send_too_large(scope, send, max_bytes)
                 return
         received = 0
         exceeded = False
@@ -183,9 +189,9 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     exceeded = True
-                    raise ApiError(413, "too_large", _too_large_message(self.max_bytes))
+                    raise ApiError(413, "too_large", _too_large_message(max_bytes))
             return message
 
         async def checked_send(message: Message) -> None:
@@ -196,7 +202,7 @@ class BodySizeLimitMiddleware:
                 return
             if exceeded and message["type"] == "http.response.start":
                 replaced = True
-                await _send_too_large(scope, send, self.max_bytes)
+                await _send_too_large(scope, send, max_bytes)
                 return
             await send(message)
 
@@ -205,7 +211,7 @@ class BodySizeLimitMiddleware:
         except ApiError:
             if not exceeded or replaced:
                 raise
-            await _send_too_large(scope, send, self.max_bytes)
+            await _send_too_large(scope, send, max_bytes)
 
 
 def _too_large_message(max_bytes: int) -> str:

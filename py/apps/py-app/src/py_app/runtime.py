@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,6 +37,7 @@ from py_core.events import (
     publish_on_commit,
     wake_on_commit,
 )
+from py_core.portability import JobFiles, JobRunner, JobSettings
 
 logger = logging.getLogger("py_app")
 
@@ -68,6 +70,10 @@ class Runtime:
     """The event streams each user has open in this process."""
     metrics: Metrics
     """This app's Prometheus registry."""
+    files: JobFiles
+    """Where exports and uploads are kept (`DATA_DIR`)."""
+    jobs: JobRunner
+    """Runs exports and imports, in this process (any instance may take any job)."""
 
     def context(self, session: AsyncSession) -> Context:
         """The Context of one request's unit of work."""
@@ -142,6 +148,13 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         ),
     )
     metrics.track_generations(lambda: runner.running, lambda: runner.queued)
+    files = JobFiles(root=settings.data_dir)
+    jobs = JobRunner(
+        session_factory=sessions,
+        files=files,
+        settings=JobSettings(export_retention=timedelta(hours=settings.export_retention_hours)),
+        models=catalog,
+    )
 
     runtime = Runtime(
         settings=settings,
@@ -158,6 +171,8 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         open_streams=OpenStreams(settings.event_streams_per_user),
         metrics=metrics,
+        files=files,
+        jobs=jobs,
     )
     if in_process is not None:
         # Only rows an older release left behind; nothing writes new ones.
@@ -165,6 +180,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
     else:
         relay.start()
     await runner.start()
+    await jobs.start()
     logger.info(
         "started",
         extra={
@@ -179,6 +195,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
 async def stop_runtime(runtime: Runtime) -> None:
     """Replies in flight finish (within the runner's grace) or are marked interrupted;
     then the relay publishes what they wrote, and connections close."""
+    await runtime.jobs.stop()
     await runtime.runner.stop()
     try:
         await asyncio.wait_for(runtime.relay.relay_pending(), READY_TIMEOUT)

@@ -7,6 +7,7 @@ Model configuration (`PY_APP_MODELS`, `PY_APP_MODELS_FILE`, provider keys) is re
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from py_core.chat import DEFAULT_MAX_CONCURRENT
 from py_core.database import DEFAULT_DATABASE_URL
 from py_core.events import DEFAULT_MAX_CONNECTIONS
+from py_core.limits import MAX_IMPORT_BYTES
 
 
 class Settings(BaseSettings):
@@ -84,6 +86,14 @@ class Settings(BaseSettings):
     openai_api_keep_threads: bool = True
     """`OPENAI_API_KEEP_THREADS`: keep each `/v1/chat/completions` call as a thread in its
     owner's history; when false only its usage is recorded."""
+    data_dir: Path = Path("./data")
+    """`DATA_DIR`: where exports and uploaded imports are kept while their jobs need them
+    (`exports/`, `imports/`); with several instances, a directory they all share."""
+    export_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """`EXPORT_RETENTION_HOURS`: how long a finished export can be downloaded."""
+    max_import_bytes: int = Field(default=MAX_IMPORT_BYTES, ge=1024)
+    """`MAX_IMPORT_BYTES`: a larger upload to `/api/v1/imports` gets 413 (py-core's
+    `MAX_IMPORT_BYTES` unless lowered here)."""
 
     @property
     def session_lifetime(self) -> timedelta:

@@ -55,3 +55,23 @@ Content = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CONTENT)
 Query = Annotated[str, StringConstraints(max_length=MAX_QUERY)]
 ModelId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MODEL_ID)]
 Temperature = Annotated[float, Field(ge=0, le=MAX_TEMPERATURE)]
+
+# Imports and exports (`py_core.portability`): what one upload may hold.
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+"""An uploaded file (a `conversations.json` or a whole export zip); larger is 413.
+ChatGPT's exports of heavy users run to a few hundred megabytes."""
+MAX_IMPORT_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
+"""What the members of an uploaded zip may add up to once unpacked (a zip bomb
+declares, or unpacks to, far more)."""
+MAX_IMPORT_ZIP_RATIO = 200
+"""How many times its packed size a zip member may unpack to; JSON packs 5 to 20 times,
+a zip bomb a thousand times and more."""
+MAX_IMPORT_MESSAGES = 50_000
+"""Messages in one imported conversation."""
+MAX_IMPORTED_TEXT = 1_000_000
+"""Characters of one imported message; longer ones are cut, with a note. (Not
+`MAX_CONTENT`: that is what a person types, and replies are often longer.)"""
+MAX_UNFINISHED_JOBS = 3
+"""Exports and imports one user may have queued or running at once."""
+MAX_IMPORT_ZIP_MEMBERS = 100_000
+"""Files in an uploaded zip (our own export holds one per thread)."""

@@ -165,6 +165,9 @@ class ThreadOut(BaseModel):
     last_activity_at: datetime
     active_leaf_id: str | None
     """The last message of the branch the thread shows; None while it is empty."""
+    source: str | None = None
+    """Where an imported thread came from (`chatgpt`, `claude`, `open-webui`, `py-app`);
+    None for a thread made here."""
     matched_message_id: str | None = None
     """In search results: the newest message holding every word, on any branch (make
     it active with `PUT /api/v1/threads/{id}/active` to show it); None when the title
@@ -182,6 +185,7 @@ class ThreadOut(BaseModel):
             updated_at=thread.updated_at,
             last_activity_at=thread.last_activity_at,
             active_leaf_id=thread.active_leaf_id,
+            source=thread.source.value if thread.source is not None else None,
             matched_message_id=matched_message_id,
         )
 

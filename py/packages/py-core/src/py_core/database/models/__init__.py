@@ -1,6 +1,7 @@
 """Every ORM model; importing this module registers them all on `Base.metadata`."""
 
 from py_core.database.models.auth import ApiToken, UserSession
+from py_core.database.models.job import Job, JobKind, JobStatus
 from py_core.database.models.outbox import OutboxEvent
 from py_core.database.models.thread import (
     UNFINISHED_STATUSES,
@@ -8,6 +9,7 @@ from py_core.database.models.thread import (
     MessageRole,
     MessageStatus,
     Thread,
+    ThreadSource,
     ThreadStatus,
 )
 from py_core.database.models.usage import UsageRecord
@@ -16,11 +18,15 @@ from py_core.database.models.user import User, UserRole, UserStatus, normalise_e
 __all__ = [
     "UNFINISHED_STATUSES",
     "ApiToken",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "Message",
     "MessageRole",
     "MessageStatus",
     "OutboxEvent",
     "Thread",
+    "ThreadSource",
     "ThreadStatus",
     "UsageRecord",
     "User",

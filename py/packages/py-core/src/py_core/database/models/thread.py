@@ -20,6 +20,16 @@ class ThreadStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class ThreadSource(enum.StrEnum):
+    """Where an imported thread came from."""
+
+    CHATGPT = "chatgpt"
+    CLAUDE = "claude"
+    OPEN_WEBUI = "open-webui"
+    PY_APP = "py-app"
+    """Our own export (from this server or another one)."""
+
+
 class MessageRole(enum.StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
@@ -53,6 +63,9 @@ class Thread(Base):
     __table_args__ = (
         # A user's threads by last activity, keyset-paginated on (last_activity_at, id).
         Index("ix_threads_owner_activity", "owner_id", "last_activity_at", "id"),
+        # An imported conversation is imported once per owner (NULLs, the threads made
+        # here, never collide).
+        Index("uq_threads_owner_source", "owner_id", "source", "source_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7_str)
@@ -70,6 +83,11 @@ class Thread(Base):
     """The last message of the branch the thread shows (the path from the root to it);
     None while the thread is empty. Kept by the operations, not by a foreign key (see
     `Message.parent_id`)."""
+
+    source: Mapped[ThreadSource | None] = mapped_column(StringEnum(ThreadSource))
+    """Where an imported thread came from; None for a thread made here."""
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    """The conversation's id at its source, so importing it again creates nothing."""
 
     owner: Mapped[User] = relationship(lazy="raise")
 

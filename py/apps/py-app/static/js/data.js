@@ -1,0 +1,121 @@
+// The Import and export page: start a job through the API, poll it, show its
+// progress and, at the end, its download (an export) or its report (an import).
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  const POLL_MS = 1000;
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function show(box, job) {
+    box.hidden = false;
+    const progress = box.querySelector("progress");
+    const status = box.querySelector(".job-status");
+    progress.max = Math.max(job.total || 1, 1);
+    progress.value = job.status === "complete" ? progress.max : job.done;
+    const counted = job.total === null ? "" : " " + job.done + " of " + job.total;
+    const labels = { queued: "Waiting to start…", running: "Working…" + counted,
+      complete: "Done." + counted, failed: "Failed: " + (job.error || ""),
+      cancelled: "Cancelled.", expired: "Expired: start a new export." };
+    status.textContent = labels[job.status] || job.status;
+    const link = box.querySelector(".download");
+    if (link) {
+      link.hidden = !job.download_url;
+      if (job.download_url) link.href = job.download_url;
+    }
+    const report = box.querySelector(".report");
+    if (report && job.kind === "import" && job.status === "complete") showReport(report, job.report);
+  }
+
+  function showReport(report, data) {
+    report.hidden = false;
+    report.querySelector(".summary").textContent = data.imported + " imported, " +
+      data.skipped + " skipped, " + data.failed + " failed" +
+      (data.omitted ? " (" + data.omitted + " more not listed)" : "") + ".";
+    const body = report.querySelector("tbody");
+    body.replaceChildren();
+    (data.entries || []).forEach(function (entry) {
+      const row = document.createElement("tr");
+      row.className = entry.outcome;
+      const title = document.createElement("td");
+      if (entry.thread_id) {
+        const link = document.createElement("a");
+        link.href = "/threads/" + entry.thread_id;
+        link.textContent = entry.title;
+        title.append(link);
+      } else {
+        title.textContent = entry.title;
+      }
+      const outcome = document.createElement("td");
+      outcome.textContent = entry.outcome;
+      const reason = document.createElement("td");
+      reason.textContent = entry.reason || "";
+      row.append(title, outcome, reason);
+      body.append(row);
+    });
+  }
+
+  async function follow(box, kind, job) {
+    show(box, job);
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise(function (resolve) { setTimeout(resolve, POLL_MS); });
+      job = await api.call("GET", "/api/v1/" + kind + "s/" + job.id);
+      show(box, job);
+    }
+  }
+
+  const exportBox = document.getElementById("export-job");
+  const exportButton = document.getElementById("start-export");
+  const exportError = document.querySelector("#export .error");
+  exportButton.addEventListener("click", async function () {
+    api.showError(exportError, null);
+    exportButton.disabled = true;
+    try {
+      await follow(exportBox, "export", await api.call("POST", "/api/v1/exports"));
+    } catch (err) {
+      api.showError(exportError, err);
+    } finally {
+      exportButton.disabled = false;
+    }
+  });
+
+  const importForm = document.getElementById("import-form");
+  const importBox = document.getElementById("import-job");
+  const importError = document.querySelector("#import .error");
+  importForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    api.showError(importError, null);
+    const button = importForm.querySelector("button");
+    button.disabled = true;
+    try {
+      // Multipart, so not api.call (which sends JSON); the same CSRF header.
+      const response = await fetch("/api/v1/imports", {
+        method: "POST",
+        body: new FormData(importForm),
+        headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const data = await response.json().catch(function () { return null; });
+      if (!response.ok) {
+        throw new Error((data && data.error && data.error.message) || "Upload failed (" + response.status + ").");
+      }
+      importBox.querySelector(".report").hidden = true;
+      await follow(importBox, "import", data);
+    } catch (err) {
+      api.showError(importError, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // The newest job of each kind, so a reload shows where it is.
+  [["export", exportBox], ["import", importBox]].forEach(async function (pair) {
+    try {
+      const data = await api.call("GET", "/api/v1/" + pair[0] + "s");
+      if (data.items.length) await follow(pair[1], pair[0], data.items[0]);
+    } catch (err) { /* the page works without it */ }
+  });
+});

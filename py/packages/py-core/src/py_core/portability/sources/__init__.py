@@ -1,0 +1,1 @@
+"""One module per format we import: `recognises(item)` and `parse(item)`."""
