@@ -23,7 +23,21 @@ window.shell = (function () {
     }
   }
 
-  function chatItem(thread, currentId) {
+  function menuButton(title) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "item-menu";
+    button.setAttribute("aria-label", "Actions for " + title);
+    button.setAttribute("aria-haspopup", "menu");
+    button.setAttribute("aria-expanded", "false");
+    button.setAttribute("aria-controls", "chat-item-menu");
+    // The same three dots as the server's copy of the list.
+    const dots = document.querySelector(".chat-list .item-menu svg, #thread-menu-button svg");
+    if (dots) button.append(dots.cloneNode(true));
+    return button;
+  }
+
+  function chatItem(thread, currentId, withMenu) {
     const item = document.createElement("li");
     item.dataset.id = thread.id;
     item.dataset.title = thread.title;
@@ -33,6 +47,7 @@ window.shell = (function () {
     link.textContent = thread.title;
     if (thread.id === currentId) link.setAttribute("aria-current", "page");
     item.append(link);
+    if (withMenu) item.append(menuButton(thread.title));
     return item;
   }
 
@@ -46,6 +61,8 @@ window.shell = (function () {
     document.querySelectorAll('.chat-list li[data-id="' + CSS.escape(id) + '"]').forEach(function (item) {
       item.dataset.title = title;
       item.querySelector(".chat-link").textContent = title;
+      const button = item.querySelector(".item-menu");
+      if (button) button.setAttribute("aria-label", "Actions for " + title);
     });
   }
 
@@ -116,7 +133,7 @@ window.shell = (function () {
         const page = await api.call("GET", "/api/v1/threads?limit=50&status=" + list.dataset.status +
           "&cursor=" + encodeURIComponent(list.dataset.cursor));
         page.items.forEach(function (t) {
-          if (!list.querySelector('li[data-id="' + CSS.escape(t.id) + '"]')) list.append(chatItem(t, currentThreadId()));
+          if (!list.querySelector('li[data-id="' + CSS.escape(t.id) + '"]')) list.append(chatItem(t, currentThreadId(), true));
         });
         list.dataset.cursor = page.next_cursor || "";
         button.hidden = !page.next_cursor;
@@ -124,6 +141,82 @@ window.shell = (function () {
         button.textContent = err.message;
       } finally {
         button.disabled = false;
+      }
+    });
+  }
+
+  // Rename, archive or restore, delete any chat of the list from its ⋯ button.
+  function setupItemMenu() {
+    const menu = document.getElementById("chat-item-menu");
+    let target = null;
+
+    function close() {
+      if (target) target.querySelector(".item-menu").setAttribute("aria-expanded", "false");
+      menu.hidden = true;
+      target = null;
+    }
+
+    function open(item, button) {
+      target = item;
+      const archived = item.closest("ul").dataset.status === "archived";
+      menu.querySelector('[data-action="archive"]').hidden = archived;
+      menu.querySelector('[data-action="unarchive"]').hidden = !archived;
+      menu.hidden = false;
+      const box = button.getBoundingClientRect();
+      menu.style.top = Math.min(box.bottom + 4, window.innerHeight - menu.offsetHeight - 8) + "px";
+      menu.style.left = Math.max(8, box.right - menu.offsetWidth) + "px";
+      button.setAttribute("aria-expanded", "true");
+      menu.querySelector("button:not([hidden])").focus();
+    }
+
+    sidebar.addEventListener("click", function (event) {
+      const button = event.target.closest("button.item-menu");
+      if (!button) return;
+      const item = button.closest("li");
+      const again = target === item;
+      close();
+      if (!again) open(item, button);
+    });
+    document.addEventListener("click", function (event) {
+      if (!menu.hidden && !event.target.closest("#chat-item-menu, button.item-menu")) close();
+    });
+    sidebar.querySelector(".chat-list").addEventListener("scroll", close, { passive: true });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      event.stopPropagation();
+      const item = target;
+      close();
+      if (item) item.querySelector(".item-menu").focus();
+    });
+    menu.addEventListener("click", async function (event) {
+      const choice = event.target.closest("button[data-action]");
+      if (!choice || !target) return;
+      const item = target;
+      close();
+      const id = item.dataset.id;
+      const url = "/api/v1/threads/" + encodeURIComponent(id);
+      const current = id === currentThreadId();
+      try {
+        if (choice.dataset.action === "rename") {
+          const title = window.prompt("New title", item.dataset.title);
+          if (title === null || !title.trim()) return;
+          const thread = await api.call("PATCH", url, { title: title });
+          renameChat(id, thread.title);
+          if (current) {
+            document.getElementById("thread-title").textContent = thread.title;
+            document.title = thread.title + " · py-app";
+          }
+        } else if (choice.dataset.action === "delete") {
+          if (!window.confirm("Delete “" + item.dataset.title + "” and all its messages?")) return;
+          await api.call("DELETE", url);
+          if (current) window.location.href = "/threads";
+          else item.remove();
+        } else {
+          await api.call("PATCH", url, { archived: choice.dataset.action === "archive" });
+          window.location.reload(); // the chat moves between the lists (and its composer changes)
+        }
+      } catch (err) {
+        window.alert(err.message);
       }
     });
   }
@@ -185,6 +278,7 @@ window.shell = (function () {
     phone.addEventListener("change", function () { if (!phone.matches) setOpen(false); });
     setupSearch();
     setupMore();
+    setupItemMenu();
     setupShortcuts();
     const current = sidebar.querySelector('[aria-current="page"]');
     if (current) current.scrollIntoView({ block: "nearest" });

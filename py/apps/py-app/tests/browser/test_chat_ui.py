@@ -159,6 +159,46 @@ async def test_the_sidebar_lists_switches_and_follows_titles(
     await snap("titled")
 
 
+async def test_each_chat_in_the_sidebar_has_its_actions(
+    page: Page, viewport: Viewport, snap: Snap
+) -> None:
+    csrf = await sign_up(page)
+    titles = ["Trip to Porto", "Sourdough starter", "Tax return questions"]
+    threads = [await call(page, csrf, "POST", "/api/v1/threads", title=t) for t in titles]
+    await page.goto(f"/threads/{threads[0]['id']}")
+    sidebar = await open_sidebar(page, viewport)
+    menu = page.get_by_role("menu", name="Chat actions")
+
+    page.once("dialog", lambda dialog: dialog.accept("Taxes 2026"))
+    await sidebar.get_by_role("button", name="Actions for Tax return questions").click()
+    await expect(menu).to_be_visible()
+    await expect(menu.get_by_role("menuitem", name="Restore")).to_be_hidden()
+    await snap("menu")
+    await menu.get_by_role("menuitem", name="Rename").click()
+    await expect(sidebar.locator("#threads-active .chat-link").first).to_have_text("Taxes 2026")
+    await expect(menu).to_be_hidden()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await sidebar.get_by_role("button", name="Actions for Sourdough starter").click()
+    await menu.get_by_role("menuitem", name="Delete").click()
+    await expect(sidebar.locator("#threads-active .chat-link")).to_have_text(
+        ["Taxes 2026", "Trip to Porto"]
+    )
+
+    await sidebar.get_by_role("button", name="Actions for Taxes 2026").click()
+    await menu.get_by_role("menuitem", name="Archive").click()
+    sidebar = await open_sidebar(page, viewport)  # the page reloads with the lists
+    await expect(sidebar.locator("#threads-active .chat-link")).to_have_text(["Trip to Porto"])
+    await expect(sidebar.locator("#threads-archived .chat-link")).to_have_text(["Taxes 2026"])
+    await sidebar.locator("details.archived summary").click()
+    await sidebar.get_by_role("button", name="Actions for Taxes 2026").click()
+    await menu.get_by_role("menuitem", name="Restore").click()
+    sidebar = await open_sidebar(page, viewport)
+    await expect(sidebar.locator("#threads-active .chat-link")).to_have_text(
+        ["Taxes 2026", "Trip to Porto"]
+    )
+
+
 @pytest.mark.parametrize("model_delay", [0.03])
 async def test_a_reply_is_formatted_while_it_streams_and_ends_as_stored(
     page: Page, snap: Snap
