@@ -13,7 +13,13 @@ import pytest
 from redis.asyncio import Redis
 
 from py_core.database.utils import uuid7_str
-from py_core.events import DEFAULT_MAX_CONNECTIONS, BusSettings, MessageDelta, RedisEventBus
+from py_core.events import (
+    DEFAULT_MAX_CONNECTIONS,
+    BusSettings,
+    MessageDelta,
+    RedisEventBus,
+    StreamEntry,
+)
 from py_core_testing.events import take
 from py_core_testing.redis_server import RedisServer
 
@@ -99,3 +105,28 @@ async def test_delivering_a_delta_costs_no_round_trip_per_subscriber(redis: Redi
     )
     # One shared read wakes every subscriber: far less than one read per delivered delta.
     assert reads / delivered <= 0.2, calls
+
+
+async def test_a_follower_joining_while_the_shared_read_is_out_misses_nothing(
+    redis: RedisServer,
+) -> None:
+    # A long tick, so the shared read is surely on its way when the second one joins.
+    bus = RedisEventBus(redis.url, settings=BusSettings(wait_tick=1.0), logger=LOGGER)
+    thread = uuid7_str()
+    first, second = delta(thread, 0), delta(thread, 1)
+    try:
+        ahead = bus.follow(thread, after="0")
+        await bus.publish(first)
+        assert [e.event for e in await ahead.next(2.0)] == [first]
+        await asyncio.sleep(0.1)  # the next shared read, from `first`, is out
+        behind = bus.follow(thread, after="0")
+        await bus.publish(second)  # ends that read: it holds `second` only
+        got: list[StreamEntry] = []
+        async with asyncio.timeout(5):
+            while len(got) < 2:
+                got += await behind.next(2.0)
+        assert [e.event for e in got] == [first, second]
+        ahead.close()
+        behind.close()
+    finally:
+        await bus.close()

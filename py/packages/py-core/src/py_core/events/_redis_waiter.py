@@ -111,13 +111,14 @@ class SharedReader:
         while self._places:
             # From the lowest position on each stream, for the followers that have not
             # got a whole batch waiting already (a slow reader is not read for).
-            streams: dict[Any, Any] = {}
+            starts: dict[str, tuple[int, int]] = {}
             for key, places in self._places.items():
                 wanting = [
                     f.position for f in places if f.trimmed is None and len(f.pending) < self._count
                 ]
                 if wanting:
-                    streams[key] = "{}-{}".format(*min(wanting))
+                    starts[key] = min(wanting)
+            streams: dict[Any, Any] = {key: "{}-{}".format(*at) for key, at in starts.items()}
             if not streams:  # every follower has a batch to take first
                 self._changed.clear()
                 await self._changed.wait()
@@ -134,7 +135,7 @@ class SharedReader:
                 self._fail(exc)
                 return
             for key, entries in batches.items():
-                self._share(key, entries, trimmed.get(key))
+                self._share(key, starts[key], entries, trimmed.get(key))
 
     async def _trimmed(self, keys: list[str]) -> dict[str, str]:
         """The newest trimmed id of each stream that has one, in one round trip."""
@@ -146,9 +147,16 @@ class SharedReader:
             values: list[Any] = await pipe.execute()
         return {key: str(value) for key, value in zip(keys, values, strict=True) if value}
 
-    def _share(self, key: str, entries: list[RawEntry], trimmed: str | None) -> None:
+    def _share(
+        self, key: str, start: tuple[int, int], entries: list[RawEntry], trimmed: str | None
+    ) -> None:
+        """Hand out a batch read after `start`. A follower further back (it joined
+        while the read was on its way) gets nothing from it: the batch does not hold
+        what came between its position and `start`; the next read starts from it."""
         ids = [parse_stream_id(str(stream_id)) for stream_id, _ in entries]
         for place in self._places.get(key, ()):
+            if place.position < start:
+                continue
             if trimmed is not None and parse_stream_id(trimmed) > place.position:
                 place.trimmed = trimmed
                 place.ready.set()
