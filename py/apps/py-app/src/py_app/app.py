@@ -26,9 +26,16 @@ from py_app.middleware import (
 )
 from py_app.openai_api import router as openai_router
 from py_app.pages import account as account_pages
+from py_app.pages import admin as admin_pages
 from py_app.pages import data as data_pages
 from py_app.pages import routes as pages
-from py_app.pages.templating import SignInRequired, html_error_page, sign_in_redirect
+from py_app.pages.templating import (
+    PasswordChangeRequired,
+    SignInRequired,
+    html_error_page,
+    password_change_redirect,
+    sign_in_redirect,
+)
 from py_app.runtime import start_runtime, stop_runtime
 from py_app.settings import Settings
 from py_core.ai_ml import ModelCatalog, load_model_catalog
@@ -66,6 +73,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
     install_error_handlers(app)
     app.state.html_error_page = html_error_page
     app.add_exception_handler(SignInRequired, sign_in_redirect)
+    app.add_exception_handler(PasswordChangeRequired, password_change_redirect)
     for router in (
         auth.router,
         auth.me_router,
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         pages.router,
         data_pages.router,
         account_pages.router,
+        admin_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from py_app.errors import ApiError
 from py_app.runtime import Runtime
 from py_core.accounts import authenticate_api_token, authenticate_session
+from py_core.admin import require_admin
 from py_core.chat import get_thread
 from py_core.context import Context
 from py_core.database import session_scope
@@ -134,3 +135,13 @@ async def get_owned_thread(thread_id: str, ctx: UserContext) -> Thread:
 
 
 OwnedThread = Annotated[Thread, Depends(get_owned_thread)]
+
+
+def get_admin_context(ctx: UserContext) -> Context:
+    """The request's unit of work, acting for an administrator; 403 for anyone else.
+    The admin routers depend on it as a whole, so no route of theirs can forget it."""
+    require_admin(ctx)
+    return ctx
+
+
+AdminContext = Annotated[Context, Depends(get_admin_context)]

@@ -19,11 +19,12 @@ from py_app.metrics import Metrics
 from py_app.ratelimit import RateLimiter, create_rate_limiter
 from py_app.settings import Settings
 from py_app.streams import OpenStreams
+from py_core.admin import promote_admin_emails
 from py_core.ai_ml import ChatEngine, ModelCatalog
 from py_core.chat import GenerationRunner, RunnerSettings
 from py_core.chat.completions import Completions
 from py_core.context import Context
-from py_core.database import create_engine, create_session_factory
+from py_core.database import create_engine, create_session_factory, session_scope
 from py_core.database.base import is_sqlite
 from py_core.database.migrate import upgrade_async
 from py_core.events import (
@@ -82,6 +83,7 @@ class Runtime:
             logger=logging.getLogger("py_core"),
             models=self.catalog,
             replies=self.runner,
+            registration=self.settings.registration,
         )
 
     async def check_ready(self) -> dict[str, str]:
@@ -112,6 +114,7 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
     engine = create_engine(settings.database_url)
     metrics.track_database(engine)
     sessions = create_session_factory(engine)
+    await _promote_admin_emails(settings, sessions)
     publisher = create_event_publisher(
         settings.redis_url,
         settings=BusSettings(
@@ -190,6 +193,20 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         },
     )
     return runtime
+
+
+async def _promote_admin_emails(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """`ADMIN_EMAILS`: their existing accounts become administrators, at every start."""
+    if not settings.admin_emails:
+        return
+    async with session_scope(sessions) as session:
+        missing = await promote_admin_emails(
+            settings.admin_emails, Context(db=session, logger=logging.getLogger("py_core"))
+        )
+    for email in missing:
+        logger.warning("ADMIN_EMAILS: no account has the email %s (yet); none was made", email)
 
 
 async def stop_runtime(runtime: Runtime) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from py_core.chat import DEFAULT_MAX_CONCURRENT
 from py_core.database import DEFAULT_DATABASE_URL
+from py_core.database.models import RegistrationMode
 from py_core.events import DEFAULT_MAX_CONNECTIONS
 from py_core.limits import MAX_IMPORT_BYTES
 
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     """`SESSION_LIFETIME_DAYS`: a session ends after this long without use."""
     cookie_secure: Literal["auto", "always", "never"] = "auto"
     """`COOKIE_SECURE`: `auto` marks the cookie Secure when the request came over HTTPS."""
+
+    registration: RegistrationMode = RegistrationMode.OPEN
+    """`REGISTRATION`: who may sign up: `open`, `invite` (with an invite link an
+    administrator made) or `closed`. An administrator's choice on /admin overrides it."""
+    admin_emails: Annotated[tuple[str, ...], NoDecode] = ()
+    """`ADMIN_EMAILS`: comma-separated emails whose existing accounts are made
+    administrators at start-up (an email with no account yet is only logged)."""
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """`MAX_BODY_BYTES`: larger request bodies get 413."""
@@ -94,6 +102,13 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(default=MAX_IMPORT_BYTES, ge=1024)
     """`MAX_IMPORT_BYTES`: a larger upload to `/api/v1/imports` gets 413 (py-core's
     `MAX_IMPORT_BYTES` unless lowered here)."""
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(email.strip() for email in value.split(",") if email.strip())
+        return value
 
     @property
     def session_lifetime(self) -> timedelta:

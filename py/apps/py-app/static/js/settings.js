@@ -83,6 +83,9 @@ document.addEventListener("DOMContentLoaded", function () {
       });
       passwordForm.reset();
       passwordDone.hidden = false;
+      // The notice of a one-time password has done its job; the other pages open again.
+      const required = document.getElementById("password-required");
+      if (required) required.hidden = true;
       await loadSessions();
     } catch (err) { api.showError(passwordError, err); }
   });

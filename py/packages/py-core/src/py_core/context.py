@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from py_core.database.models.admin import RegistrationMode
 from py_core.database.unit_of_work import after_commit
 from py_core.errors import Unauthenticated
 from py_core.events.outbox import Outbox
@@ -42,6 +43,9 @@ class Context:
     replies: Replies | None = None
     """Where a posted reply goes once its transaction commits; None stores it only
     (tests of operations, jobs that do not generate)."""
+    registration: RegistrationMode = RegistrationMode.OPEN
+    """Who may sign up, as configured (`REGISTRATION`); an administrator's choice, kept
+    in the database, overrides it."""
     user: User | None = None
     """The acting user: operations see and change only what this user owns. None for
     work done on no one's behalf (sign-up, sign-in, the runner, recovery)."""

@@ -29,6 +29,12 @@ MAX_DISPLAY_NAME = 100
 """The name shown for a user."""
 MAX_TOKEN_NAME = 100
 """What an API token is for."""
+MAX_INVITE_NOTE = 100
+"""Whom an invite link is for, as an administrator notes it."""
+DEFAULT_INVITE_DAYS = 7
+"""How long an invite link works when the administrator does not say."""
+MAX_INVITE_DAYS = 30
+"""The longest an invite link may work: a forgotten link should not open the site."""
 MAX_TITLE = 200
 """A thread's title."""
 MAX_INSTRUCTIONS = 20_000
@@ -48,6 +54,8 @@ Password = Annotated[str, StringConstraints(max_length=MAX_PASSWORD)]
 its own messages."""
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DISPLAY_NAME)]
 TokenName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_NAME)]
+InviteNote = Annotated[str, StringConstraints(max_length=MAX_INVITE_NOTE)]
+InviteDays = Annotated[int, Field(ge=1, le=MAX_INVITE_DAYS)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
 Instructions = Annotated[str, StringConstraints(max_length=MAX_INSTRUCTIONS)]
 """An empty string removes a thread's instructions."""

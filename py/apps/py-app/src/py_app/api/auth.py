@@ -22,17 +22,16 @@ from py_app.ratelimit import RateLimiter, Verdict
 from py_app.runtime import Runtime
 from py_core.accounts import (
     CheckCredentials,
-    CreateUser,
     StartSession,
     authenticate_session,
     check_credentials,
-    create_user,
     end_session,
     start_session,
 )
 from py_core.context import Context
 from py_core.database.models import normalise_email
 from py_core.errors import Unauthenticated
+from py_core.registration import SignUp, sign_up
 
 router = APIRouter(
     prefix="/api/v1/auth",
@@ -45,10 +44,19 @@ router = APIRouter(
 async def register(
     body: RegisterIn, request: Request, runtime: RuntimeDep, ctx: ContextDep
 ) -> UserOut:
+    """Under the registration mode in force: 403 `registration_closed`, or (by
+    invitation) `invite_required` without an invite and `invite_invalid` for one that
+    was used, expired or revoked."""
     settings = runtime.settings
     await _limit(runtime, f"register:ip:{client_address(request)}", settings.register_limit_per_ip)
-    user = await create_user(
-        CreateUser(email=body.email, password=body.password, display_name=body.display_name), ctx
+    user = await sign_up(
+        SignUp(
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            invite=body.invite,
+        ),
+        ctx,
     )
     return UserOut.of(user)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from py_core.chat import Siblings
 from py_core.database.models import (
@@ -50,6 +50,9 @@ class RegisterIn(Input):
     email: Email
     password: Password
     display_name: DisplayName
+    invite: Annotated[str, StringConstraints(max_length=100)] | None = None
+    """The code of an invite link (`/signup?invite=<code>`); needed when sign-up is by
+    invitation, ignored when it is open."""
 
 
 class LoginIn(Input):

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from py_app.deps import RuntimeDep, check_id
+from py_app.deps import ContextDep, RuntimeDep, check_id
 from py_app.pages import assets
 from py_app.pages.sidebar import SidebarDep
 from py_app.pages.templating import SignedIn, ViewerContext, ViewerDep, render
@@ -25,8 +25,9 @@ from py_core.chat import (
     list_threads,
     search_threads,
 )
-from py_core.database.models import ThreadStatus
+from py_core.database.models import RegistrationMode, ThreadStatus
 from py_core.errors import InvalidInput
+from py_core.registration import InviteInvalid, find_invite, get_registration
 
 router = APIRouter(include_in_schema=False)
 router.include_router(assets.router)
@@ -62,10 +63,36 @@ async def signin_page(request: Request, viewer: ViewerDep, next: str | None = No
 
 
 @router.get("/signup")
-async def signup_page(request: Request, viewer: ViewerDep) -> Response:
+async def signup_page(
+    request: Request,
+    viewer: ViewerDep,
+    ctx: ContextDep,
+    invite: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The form when the registration mode lets this visitor sign up (open, or by
+    invitation with a working invite link); otherwise the reason, and no form."""
     if viewer is not None:
         return RedirectResponse("/threads", status_code=303)
-    return render(request, "signup.html", None)
+    registration = await get_registration(ctx)
+    refusal = None
+    if registration.mode is RegistrationMode.CLOSED:
+        refusal = "Registration is closed. Ask an administrator for an account."
+    elif registration.mode is RegistrationMode.INVITE:
+        if not invite:
+            refusal = "Sign-up is by invitation: open the invite link you were sent."
+        else:
+            try:
+                await find_invite(invite, ctx)
+            except InviteInvalid as exc:
+                refusal = exc.message
+    return render(
+        request,
+        "signup.html",
+        None,
+        mode=registration.mode,
+        refusal=refusal,
+        invite=invite if registration.mode is RegistrationMode.INVITE else None,
+    )
 
 
 @router.get("/threads")

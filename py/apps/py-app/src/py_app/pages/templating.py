@@ -75,9 +75,20 @@ class SignInRequired(Exception):
     """Raised by pages that need a viewer; answered with a redirect to the sign-in page."""
 
 
-def require_viewer(viewer: ViewerDep) -> Viewer:
+class PasswordChangeRequired(Exception):
+    """Raised by pages while the viewer signed in with a one-time password; answered
+    with a redirect to the settings page, where they choose their own."""
+
+
+PASSWORD_CHANGE_PAGE = "/settings"
+"""The one page open to a viewer who must choose a new password."""
+
+
+def require_viewer(request: Request, viewer: ViewerDep) -> Viewer:
     if viewer is None:
         raise SignInRequired
+    if viewer.user.password_change_required and request.url.path != PASSWORD_CHANGE_PAGE:
+        raise PasswordChangeRequired
     return viewer
 
 
@@ -98,6 +109,10 @@ def render(
     return templates.TemplateResponse(
         request, name, {"viewer": viewer, **context}, status_code=status_code
     )
+
+
+async def password_change_redirect(_request: Request, _exc: Exception) -> RedirectResponse:
+    return RedirectResponse(f"{PASSWORD_CHANGE_PAGE}#password-heading", status_code=303)
 
 
 async def sign_in_redirect(request: Request, _exc: Exception) -> RedirectResponse:

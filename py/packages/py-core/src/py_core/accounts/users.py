@@ -123,6 +123,8 @@ async def change_password(params: ChangePassword, ctx: Context) -> None:
             raise InvalidInput("The current password is wrong.", field="current_password")
         check_password_policy(params.new_password, email=user.email)
         user.password_hash = await turn.hash(params.new_password)
+    # A one-time password an administrator handed out has served its purpose.
+    user.password_change_required = False
     await _end_sessions(ctx, user.id, keep=params.keep_session_id)
 
 
@@ -144,6 +146,12 @@ async def delete_account(params: DeleteAccount, ctx: Context) -> None:
         user = await get_user(ctx.user_id, ctx)
         if not await turn.verify(user.password_hash, params.password):
             raise InvalidInput("The password is wrong.", field="password")
+    await erase_user(user, ctx)
+
+
+async def erase_user(user: User, ctx: Context) -> None:
+    """Delete `user` and everything they hold, as `delete_account` describes, for a
+    caller that decided already that it may (the user themselves, an administrator)."""
     # Locked, so a thread created meanwhile cannot go without its event.
     threads = await ctx.db.scalars(
         select(Thread).where(Thread.owner_id == user.id).with_for_update()

@@ -22,7 +22,12 @@ class TokenUsage:
 
 async def get_usage(ctx: Context, *, since: datetime | None = None) -> TokenUsage:
     """The acting user's tokens, over every call or those since `since`."""
-    user_id = ctx.user_id
+    return await usage_of(ctx.user_id, ctx, since=since)
+
+
+async def usage_of(user_id: str, ctx: Context, *, since: datetime | None = None) -> TokenUsage:
+    """`user_id`'s tokens, whoever asks: for callers that decided already who may see
+    them (the user themselves, an administrator)."""
     replies = (
         select(
             func.coalesce(func.sum(Message.input_tokens), 0),

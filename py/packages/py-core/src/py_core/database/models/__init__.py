@@ -1,5 +1,12 @@
 """Every ORM model; importing this module registers them all on `Base.metadata`."""
 
+from py_core.database.models.admin import (
+    AuditAction,
+    AuditEntry,
+    Invite,
+    RegistrationMode,
+    SiteSettings,
+)
 from py_core.database.models.auth import ApiToken, UserSession
 from py_core.database.models.job import Job, JobKind, JobStatus
 from py_core.database.models.outbox import OutboxEvent
@@ -18,6 +25,9 @@ from py_core.database.models.user import User, UserRole, UserStatus, normalise_e
 __all__ = [
     "UNFINISHED_STATUSES",
     "ApiToken",
+    "AuditAction",
+    "AuditEntry",
+    "Invite",
     "Job",
     "JobKind",
     "JobStatus",
@@ -25,6 +35,8 @@ __all__ = [
     "MessageRole",
     "MessageStatus",
     "OutboxEvent",
+    "RegistrationMode",
+    "SiteSettings",
     "Thread",
     "ThreadSource",
     "ThreadStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from py_core.database.base import Base
@@ -33,6 +33,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(StringEnum(UserRole), default=UserRole.USER)
     status: Mapped[UserStatus] = mapped_column(StringEnum(UserStatus), default=UserStatus.ACTIVE)
+    password_change_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    """Set with a one-time password an administrator handed out: the browser must choose
+    a new password before anything else."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
