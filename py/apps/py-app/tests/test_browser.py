@@ -209,10 +209,11 @@ async def test_a_failure_is_readable_and_can_be_retried(page: Page) -> None:
     await page.locator("#model-select").select_option("echo")
     await page.wait_for_timeout(300)  # the model change is saved
     await reply.locator("button.retry").click()
-    await expect(page.locator(".message.assistant")).to_have_count(2)
-    await expect(page.locator(".message.assistant").last).to_have_attribute(
-        "data-status", "complete"
-    )
+    # Retried in place: a second version of the reply, the failed one kept beside it.
+    again = page.locator(".message.assistant").last
+    await expect(again).to_have_attribute("data-status", "complete")
+    await expect(page.locator(".message.assistant")).to_have_count(1)
+    await expect(again.locator(".version-count")).to_have_text("2 / 2")
 
 
 async def test_sign_in_out_and_tokens_page(page: Page) -> None:

@@ -1,4 +1,5 @@
-// The chat page: send, stream replies from the thread's events, stop, retry, copy.
+// The chat page: send, stream replies from the thread's events, stop, retry, copy, and
+// the versions of a message (edit, regenerate, ‹ n / m ›), each a branch of the chat.
 //
 // A streaming reply's text is collected from its deltas, strictly in `seq` order (a
 // replayed or repeated delta is never counted twice; after a gap the page waits for the
@@ -119,7 +120,12 @@ document.addEventListener("DOMContentLoaded", function () {
       copy.className = "copy-message";
       copy.setAttribute("aria-label", "Copy message");
       copy.textContent = "Copy";
-      meta.append(copy);
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "edit-message";
+      edit.setAttribute("aria-label", "Edit message");
+      edit.textContent = "Edit";
+      meta.append(copy, edit);
     } else {
       body.classList.add("streaming", "typing");
       const state = document.createElement("span");
@@ -206,6 +212,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function onDelta(data) {
+    if (foreign.has(data.message_id)) return;
     let article = element(data.message_id);
     if (!article) article = addMessage(data.message_id, "assistant", "streaming", "");
     if (FINAL.includes(article.dataset.status) || article.classList.contains("catching-up")) return;
@@ -229,6 +236,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function onFinal(data) {
+    if (foreign.has(data.message_id)) return;
     const article = element(data.message_id);
     if (article && FINAL.includes(article.dataset.status) && !article.classList.contains("catching-up")) return;
     if (!article) addMessage(data.message_id, "assistant", "streaming", "");
@@ -237,6 +245,111 @@ document.addEventListener("DOMContentLoaded", function () {
     clearTimeout(state.timer);
     element(data.message_id).dataset.status = "finishing";
     replaceWithServerCopy(data.message_id);
+  }
+
+  // --- Branches: the page shows one; events of the others are not its own. ---
+  const renderedAt = Date.parse(chat.dataset.renderedAt);
+  const foreign = new Set(); // messages on a branch this page does not show
+
+  function lastShown() {
+    const shown = list.querySelectorAll(".message");
+    return shown.length ? shown[shown.length - 1].dataset.id : "";
+  }
+
+  // Show the chat again from the server, once: an action of this page and the event it
+  // causes must not reload it twice (the second would cut the first off).
+  let leaving = false;
+  function showAgain() {
+    if (leaving) return;
+    leaving = true;
+    if (source) source.close();
+    window.location.reload();
+  }
+
+  // Whether an event happened after the page was rendered (the stream replays older ones).
+  function isNew(data) { return Date.parse(data.occurred_at) > renderedAt; }
+
+  function onCreated(data) {
+    if (element(data.message_id)) return;
+    if ((data.parent_id || "") !== lastShown()) {
+      foreign.add(data.message_id);
+      // Another tab posted on another branch, which the thread now shows: follow it.
+      if (isNew(data)) showAgain();
+      return;
+    }
+    const article = addMessage(data.message_id, data.role, data.status, data.text);
+    article.dataset.parent = data.parent_id || "";
+  }
+
+  async function regenerate(article) {
+    api.showError(errorBox, null);
+    try {
+      const reply = await api.call("POST", apiBase + "/messages/" + encodeURIComponent(article.dataset.id) + "/regenerate");
+      if (article !== list.lastElementChild) {
+        showAgain(); // the replies after it belong to the old version
+        return;
+      }
+      article.remove();
+      addMessage(reply.id, "assistant", reply.status, "").dataset.parent = reply.parent_id || "";
+      toBottom();
+      window.shell.touchChat(threadId);
+    } catch (err) {
+      api.showError(errorBox, err);
+    }
+  }
+
+  async function showVersion(messageId) {
+    api.showError(errorBox, null);
+    try {
+      await api.call("PUT", apiBase + "/active", { message_id: messageId });
+      showAgain();
+    } catch (err) {
+      api.showError(errorBox, err);
+    }
+  }
+
+  // Editing a message posts the new text under its parent: a new version beside it.
+  function startEdit(article) {
+    if (article.querySelector(".edit-box")) return;
+    const body = article.querySelector(".body");
+    const box = document.createElement("form");
+    box.className = "edit-box";
+    const area = document.createElement("textarea");
+    area.maxLength = input.maxLength;
+    area.setAttribute("aria-label", "Edit message");
+    area.value = article.querySelector("template.source").content.textContent;
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.textContent = "Save and send";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary";
+    cancel.textContent = "Cancel";
+    const actions = document.createElement("div");
+    actions.className = "edit-actions";
+    actions.append(cancel, save);
+    box.append(area, actions);
+    body.hidden = true;
+    article.append(box);
+    area.focus();
+    function close() { box.remove(); body.hidden = false; }
+    cancel.addEventListener("click", close);
+    area.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.stopPropagation(); close(); }
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); box.requestSubmit(); }
+    });
+    box.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      if (!area.value.trim()) return;
+      save.disabled = true;
+      try {
+        await api.call("POST", apiBase + "/messages", { content: area.value, parent_id: article.dataset.parent || null });
+        showAgain();
+      } catch (err) {
+        save.disabled = false;
+        api.showError(errorBox, err);
+      }
+    });
   }
 
   // --- Live events, resumed after a lost connection ---
@@ -263,10 +376,15 @@ document.addEventListener("DOMContentLoaded", function () {
       showConnection(null);
       retryDelay = 1000;
     });
-    on("message.created", function (data) { addMessage(data.message_id, data.role, data.status, data.text); });
+    on("message.created", onCreated);
     on("message.delta", onDelta);
     ["message.completed", "message.failed", "message.cancelled"].forEach(function (type) { on(type, onFinal); });
     on("thread.updated", function (data) {
+      // Another tab showed another branch: follow it.
+      if (isNew(data) && data.active_leaf_id && data.active_leaf_id !== lastShown()) {
+        showAgain();
+        return;
+      }
       document.getElementById("thread-title").textContent = data.title;
       document.getElementById("thread-title").title = data.title;
       document.title = data.title + " · py-app";
@@ -387,12 +505,19 @@ document.addEventListener("DOMContentLoaded", function () {
       copy(copyMessage, copyMessage.closest(".message").querySelector("template.source").content.textContent);
       return;
     }
-    const retry = event.target.closest("button.retry");
-    if (!retry) return;
-    // Ask again: the user message before the failed reply.
-    let previous = retry.closest(".message").previousElementSibling;
-    while (previous && previous.dataset.role !== "user") previous = previous.previousElementSibling;
-    if (previous) send(previous.querySelector("template.source").content.textContent);
+    const version = event.target.closest("button.version");
+    if (version) {
+      if (version.dataset.to) showVersion(version.dataset.to);
+      return;
+    }
+    const edit = event.target.closest("button.edit-message");
+    if (edit) {
+      startEdit(edit.closest(".message"));
+      return;
+    }
+    // Retry a failed reply, or write any reply again: a new version beside it.
+    const again = event.target.closest("button.retry, button.regenerate");
+    if (again) regenerate(again.closest(".message"));
   });
 
   // --- The chat's own actions: rename, model, archive, restore, delete ---

@@ -44,6 +44,8 @@ window.shell = (function () {
     const link = document.createElement("a");
     link.className = "chat-link";
     link.href = "/threads/" + encodeURIComponent(thread.id);
+    // A search hit opens on the branch its text is on.
+    if (thread.matched_message_id) link.href += "?message=" + encodeURIComponent(thread.matched_message_id);
     link.textContent = thread.title;
     if (thread.id === currentId) link.setAttribute("aria-current", "page");
     item.append(link);

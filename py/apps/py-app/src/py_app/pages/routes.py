@@ -19,13 +19,17 @@ from py_core.chat import (
     ListMessages,
     ListThreads,
     SearchThreads,
+    SwitchBranch,
     get_message,
+    get_message_versions,
     get_thread,
     list_messages,
     list_threads,
     search_threads,
+    switch_branch,
 )
 from py_core.database.models import RegistrationMode, ThreadStatus
+from py_core.database.utils import utcnow
 from py_core.errors import InvalidInput
 from py_core.registration import InviteInvalid, find_invite, get_registration
 
@@ -108,11 +112,14 @@ async def threads_page(
 ) -> HTMLResponse:
     error = None
     next_cursor = None
+    matched: dict[str, str] = {}
     query = (q or "").strip()
     if query:
         try:
             hits = await search_threads(SearchThreads(query=query), ctx)
             threads = [hit.thread for hit in hits]
+            # Opening a result shows the branch its text is on.
+            matched = {hit.thread.id: hit.message_id for hit in hits if hit.message_id}
         except InvalidInput as exc:
             threads, error = [], exc.message
     else:
@@ -128,6 +135,7 @@ async def threads_page(
         viewer,
         sidebar=sidebar,
         threads=threads,
+        matched=matched,
         query=query,
         archived=archived,
         next_cursor=next_cursor,
@@ -147,8 +155,15 @@ async def chat_page(
     runtime: RuntimeDep,
     sidebar: SidebarDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
+    message: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
+    """The chat; with `message` (a search result), the branch through that message is
+    made the one the thread shows first."""
     thread = await get_thread(check_id(thread_id, "thread"), ctx)
+    if message is not None:
+        thread = await switch_branch(
+            SwitchBranch(thread_id=thread.id, message_id=check_id(message, "message")), ctx
+        )
     page = await list_messages(
         ListMessages(thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before), ctx
     )
@@ -159,6 +174,8 @@ async def chat_page(
         sidebar=sidebar,
         thread=thread,
         messages=page.items,
+        siblings=page.siblings,
+        rendered_at=utcnow().isoformat(),
         older=page.next_cursor,
         models=runtime.catalog.options,
         default_model=runtime.catalog.default_id,
@@ -172,8 +189,12 @@ async def message_fragment(
 ) -> HTMLResponse:
     """One message as the chat page shows it: the page swaps a finished reply's live
     plain text for this server-rendered (sanitised Markdown) version."""
-    message = await get_message(check_id(thread_id, "thread"), check_id(message_id, "message"), ctx)
-    return render(request, "_message.html", viewer, message=message)
+    thread_id, message_id = check_id(thread_id, "thread"), check_id(message_id, "message")
+    message = await get_message(thread_id, message_id, ctx)
+    versions = await get_message_versions(thread_id, message_id, ctx)
+    return render(
+        request, "_message.html", viewer, message=message, siblings={message.id: versions}
+    )
 
 
 @router.get("/settings/tokens")

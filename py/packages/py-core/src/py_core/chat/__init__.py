@@ -8,7 +8,13 @@ branches, and the thread shows one of them (its active leaf's).
 from py_core.chat._settings import DEFAULT_MAX_CONCURRENT
 from py_core.chat._tree import Siblings
 from py_core.chat.branches import SwitchBranch, switch_branch
-from py_core.chat.messages import BranchPage, ListMessages, get_message, list_messages
+from py_core.chat.messages import (
+    BranchPage,
+    ListMessages,
+    get_message,
+    get_message_versions,
+    list_messages,
+)
 from py_core.chat.runner import GenerationRunner, RunnerSettings
 from py_core.chat.search import SearchHit, SearchThreads, search_threads
 from py_core.chat.threads import (
@@ -58,6 +64,7 @@ __all__ = [
     "create_thread",
     "delete_thread",
     "get_message",
+    "get_message_versions",
     "get_thread",
     "list_messages",
     "list_threads",

@@ -63,3 +63,9 @@ async def list_messages(params: ListMessages, ctx: Context) -> BranchPage:
 async def get_message(thread_id: str, message_id: str, ctx: Context) -> Message:
     """One message of the acting user's thread; `NotFound` for anyone else's."""
     return await get_owned_message(thread_id, message_id, ctx)
+
+
+async def get_message_versions(thread_id: str, message_id: str, ctx: Context) -> Siblings:
+    """A message's place among its versions (its siblings), as `list_messages` gives it."""
+    message = await get_owned_message(thread_id, message_id, ctx)
+    return (await siblings_of(ctx.db, thread_id, [message]))[message.id]
