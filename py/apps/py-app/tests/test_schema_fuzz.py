@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -48,6 +48,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 EMAIL = "fuzz@example.com"
+START_TIMEOUT = 180
+"""Seconds for `python -m py_app` to answer `/readyz` (imports and migrations; slow on a
+loaded machine)."""
 
 
 @dataclass(kw_only=True)
@@ -81,7 +84,7 @@ class Served:
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the app exited: {log.read_text(errors='replace')}")
@@ -161,7 +164,7 @@ schema = schemathesis.openapi.from_dict(
 )
 
 
-def _call(case: Case, served: Served, via: Literal["cookie", "token"]) -> None:
+def _call(case: Case[Any], served: Served, via: Literal["cookie", "token"]) -> None:
     if via == "token":
         case.call_and_validate(
             base_url=served.base_url,
@@ -187,11 +190,11 @@ _SETTINGS = settings(
 
 @schema.parametrize()
 @_SETTINGS
-def test_as_a_signed_in_browser(case: Case, served: Served) -> None:
+def test_as_a_signed_in_browser(case: Case[Any], served: Served) -> None:
     _call(case, served, "cookie")
 
 
 @schema.parametrize()
 @_SETTINGS
-def test_with_an_api_token(case: Case, served: Served) -> None:
+def test_with_an_api_token(case: Case[Any], served: Served) -> None:
     _call(case, served, "token")
