@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from benchmarks import bus, chat_path, ids, model_stream, search, streaming
+from benchmarks import bus, chat_path, ids, model_stream, portability, search, streaming
 
 BENCHMARKS = {
     "ids": ids.run,
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "search": search.run,
     "model": model_stream.run,
     "chat": chat_path.run,
+    "portability": portability.run,
 }
 
 

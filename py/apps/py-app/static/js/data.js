@@ -30,25 +30,24 @@ document.addEventListener("DOMContentLoaded", function () {
     if (report && job.kind === "import" && job.status === "complete") showReport(report, job.report);
   }
 
+  // The counts, then what needs a look (failed, skipped: with why), then the imported
+  // chats folded away (an export of years holds thousands).
   function showReport(report, data) {
     report.hidden = false;
     report.querySelector(".summary").textContent = data.imported + " imported, " +
       data.skipped + " skipped, " + data.failed + " failed" +
       (data.omitted ? " (" + data.omitted + " more not listed)" : "") + ".";
-    const body = report.querySelector("tbody");
+    const entries = data.entries || [];
+    const problems = entries.filter(function (e) { return e.outcome !== "imported"; });
+    const imported = entries.filter(function (e) { return e.outcome === "imported"; });
+    const table = report.querySelector(".problems");
+    const body = table.querySelector("tbody");
     body.replaceChildren();
-    (data.entries || []).forEach(function (entry) {
+    problems.forEach(function (entry) {
       const row = document.createElement("tr");
       row.className = entry.outcome;
       const title = document.createElement("td");
-      if (entry.thread_id) {
-        const link = document.createElement("a");
-        link.href = "/threads/" + entry.thread_id;
-        link.textContent = entry.title;
-        title.append(link);
-      } else {
-        title.textContent = entry.title;
-      }
+      title.append(entry.thread_id ? chatLink(entry) : entry.title);
       const outcome = document.createElement("td");
       outcome.textContent = entry.outcome;
       const reason = document.createElement("td");
@@ -56,6 +55,25 @@ document.addEventListener("DOMContentLoaded", function () {
       row.append(title, outcome, reason);
       body.append(row);
     });
+    table.hidden = problems.length === 0;
+    const folded = report.querySelector(".imported");
+    folded.querySelector("summary").textContent = imported.length === 1
+      ? "1 imported chat" : imported.length + " imported chats";
+    const list = folded.querySelector("ul");
+    list.replaceChildren();
+    imported.forEach(function (entry) {
+      const item = document.createElement("li");
+      item.append(chatLink(entry));
+      list.append(item);
+    });
+    folded.hidden = imported.length === 0;
+  }
+
+  function chatLink(entry) {
+    const link = document.createElement("a");
+    link.href = "/threads/" + entry.thread_id;
+    link.textContent = entry.title;
+    return link;
   }
 
   async function follow(box, kind, job) {
@@ -70,7 +88,8 @@ document.addEventListener("DOMContentLoaded", function () {
   const exportBox = document.getElementById("export-job");
   const exportButton = document.getElementById("start-export");
   const exportError = document.querySelector("#export .error");
-  exportButton.addEventListener("click", async function () {
+  document.getElementById("export-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
     api.showError(exportError, null);
     exportButton.disabled = true;
     try {
@@ -88,6 +107,16 @@ document.addEventListener("DOMContentLoaded", function () {
   importForm.addEventListener("submit", async function (event) {
     event.preventDefault();
     api.showError(importError, null);
+    // Said before sending it: a browser that is still uploading when the server
+    // answers 413 reports a network error instead.
+    const file = importForm.querySelector("input[type=file]").files[0];
+    const limit = Number(importForm.dataset.maxBytes);
+    if (file && limit && file.size > limit) {
+      const most = limit >= 1048576 ? Math.floor(limit / 1048576) + " MB" : Math.ceil(limit / 1024) + " KB";
+      api.showError(importError, new Error("The file is larger than " + most +
+        ", the most this server imports."));
+      return;
+    }
     const button = importForm.querySelector("button");
     button.disabled = true;
     try {

@@ -15,4 +15,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/settings/data")
 async def data_page(request: Request, viewer: SignedIn, runtime: RuntimeDep) -> HTMLResponse:
     limit = runtime.settings.max_import_bytes
-    return render(request, "data.html", viewer, max_import_mb=max(limit // (1024 * 1024), 1))
+    return render(
+        request,
+        "data.html",
+        viewer,
+        max_import_bytes=limit,
+        max_import_mb=max(limit // (1024 * 1024), 1),
+    )

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from py_core.ai_ml.history import dump_messages
 from py_core.context import Context
@@ -58,7 +58,7 @@ async def store_conversation(conversation: ImportedConversation, ctx: Context) -
     ids: dict[str, str] = {}
     times: dict[str, datetime] = {}
     pending: dict[str, list[ModelMessage]] = {}  # user turns not yet answered, per path
-    rows: list[Message] = []
+    rows: list[dict[str, Any]] = []
     for item in tree.messages:
         parent_key = tree.parents[item.key]
         message_id = ids[item.key] = uuid7_str()
@@ -77,22 +77,22 @@ async def store_conversation(conversation: ImportedConversation, ctx: Context) -
         else:
             pending[item.key] = before
         rows.append(
-            Message(
-                id=message_id,
-                thread_id="",
-                parent_id=ids[parent_key] if parent_key else None,
-                role=item.role,
-                status=item.status,
-                text=item.text,
-                model_messages=stored,
-                model_id=(item.model_id or "")[:MAX_MODEL_ID] or None,
-                model_name=(item.model_name or "")[:200] or None,
-                input_tokens=item.input_tokens,
-                output_tokens=item.output_tokens,
-                error=item.error,
-                created_at=created,
-                completed_at=item.completed_at or created,
-            )
+            {
+                "id": message_id,
+                "parent_id": ids[parent_key] if parent_key else None,
+                "role": item.role,
+                "status": item.status,
+                "text": item.text,
+                "model_messages": stored,
+                "model_id": (item.model_id or "")[:MAX_MODEL_ID] or None,
+                "model_name": (item.model_name or "")[:200] or None,
+                "input_tokens": item.input_tokens,
+                "output_tokens": item.output_tokens,
+                "error": item.error,
+                "created_at": created,
+                "completed_at": item.completed_at or created,
+                "cancel_requested": False,
+            }
         )
     newest = max(times.values())
     thread = Thread(
@@ -105,16 +105,17 @@ async def store_conversation(conversation: ImportedConversation, ctx: Context) -
         created_at=started,
         updated_at=now,
         last_activity_at=max(conversation.updated_at or newest, newest),
-        active_leaf_id=ids[tree.active_key] if tree.active_key else rows[-1].id,
+        active_leaf_id=ids[tree.active_key] if tree.active_key else rows[-1]["id"],
         source=conversation.source,
         source_id=conversation.source_id[:200],
     )
     for row in rows:
-        row.thread_id = thread.id
+        row["thread_id"] = thread.id
     ctx.db.add(thread)
     await ctx.db.flush()  # the thread first: its messages refer to it
-    ctx.db.add_all(rows)
-    await ctx.db.flush()
+    # One multi-row INSERT for all the messages (a conversation can have thousands),
+    # not one ORM object each.
+    await ctx.db.execute(insert(Message), rows)
     ctx.events.add(ThreadCreated.of(thread))
     return Stored(thread=thread)
 
