@@ -1,90 +1,28 @@
-"""The pages in a real headless Chromium (Debian's, driven by Playwright for Python).
+"""The pages end to end in Chromium, at a phone's size: sign up, chat, reload, stop,
+retry, sign out, tokens, the sign-in redirect, the chat menu, /docs.
 
-Skipped locally when /usr/bin/chromium is missing; a failure under CI=true. A failed
-test leaves a screenshot under py/test-artifacts/.
+The browser, the failure checks and the screenshots are the folder's (conftest.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import (
-    Browser,
-    ConsoleMessage,
-    Page,
-    Request,
-    Route,
-    async_playwright,
-    expect,
-)
+from playwright.async_api import ConsoleMessage, Page, Request, Route, expect
 
-from py_core_testing import services
-from py_core_testing.databases import Backend
-
-from .harness import PASSWORD, LiveApp
-from .scripted import echo_reply
+from ..harness import PASSWORD, LiveApp  # noqa: TID252 (shared app test helpers)
+from ..scripted import echo_reply  # noqa: TID252
+from .conftest import Problems, Viewport
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
 
 @pytest.fixture
-def backend() -> Backend:
-    """The pages do not depend on the backend; the API tests cover both."""
-    return "sqlite"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """Debian's Chromium; skipped locally (failed under CI=true) when it is missing."""
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (run .ci/install-browser)"
-        if services.in_ci():
-            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
-        pytest.skip(message)
-    return CHROMIUM
-
-
-def screenshot_path(name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-
-
-@pytest.fixture(scope="session")
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-async def page(
-    browser: Browser, live_app: LiveApp, request: pytest.FixtureRequest
-) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=live_app.base_url, viewport={"width": 390, "height": 844}
-    )
-    page = await context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        path = screenshot_path(request.node.name)
-        await page.screenshot(path=str(path), full_page=True)
-    await context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+def viewport() -> Viewport:
+    """These flows at a phone's size; the chat pages' tests take both."""
+    return "phone"
 
 
 async def sign_up_in_browser(page: Page, email: str = "ada@example.com") -> None:
@@ -216,7 +154,8 @@ async def test_a_failure_is_readable_and_can_be_retried(page: Page) -> None:
     await expect(again.locator(".version-count")).to_have_text("2 / 2")
 
 
-async def test_sign_in_out_and_tokens_page(page: Page) -> None:
+async def test_sign_in_out_and_tokens_page(page: Page, problems: Problems) -> None:
+    problems.expect(r"401.*/api/v1/auth/login")  # the wrong password, on purpose
     await sign_up_in_browser(page)
     await open_sidebar(page)
     await page.get_by_role("link", name="Settings").click()
