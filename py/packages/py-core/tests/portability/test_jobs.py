@@ -128,7 +128,7 @@ async def test_an_import_taken_over_after_its_process_died(
     items = read_conversations(path, plan_upload(path))
     report = _Report({})
     for _ in range(2):
-        await dead._import_one(claimed, claimed.claim_token or "", next(items), report)
+        await dead._import_one(claimed, claimed.claim_token or "", next(items), report, alice)
     assert (await _job(factory, job.id)).done == 2
     # Within its lease nobody else takes it.
     other = JobRunner(session_factory=factory, files=files, logger=LOGGER)
@@ -147,7 +147,7 @@ async def test_an_import_taken_over_after_its_process_died(
     assert await _count(factory, Thread) == 6  # nothing twice
     # The dead process's claim is no longer good for anything.
     with pytest.raises(LostJob):
-        await dead._import_one(claimed, claimed.claim_token or "", next(items), report)
+        await dead._import_one(claimed, claimed.claim_token or "", next(items), report, alice)
 
 
 async def test_an_export_survives_a_restart_and_expires(

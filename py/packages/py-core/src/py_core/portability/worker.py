@@ -41,8 +41,9 @@ from py_core.portability.importer import Stored, store_conversation
 from py_core.portability.reader import ReadConversation, count_conversations, plan_upload
 from py_core.portability.reader import read_conversations as read_upload
 
-MAX_REPORT_ENTRIES = 500
-"""Conversations a report names one by one; past them it counts them only."""
+MAX_REPORT_ENTRIES = 200
+"""Conversations a report names one by one; past them it counts them only (the report
+is written whole with each conversation, so it stays small)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,22 +279,24 @@ class JobRunner:
         async with session_scope(self._factory) as db:
             if not await _guard(db, job.id, token, self._lease, total=total):
                 raise LostJob
+            # Loaded once; each conversation's context acts for it (only its id is read).
+            owner = await db.get_one(User, job.owner_id)
         async with _in_thread(read_upload(path, parts)) as items:
             while (item := await items()) is not None:
                 if item.index < job.done:
                     continue  # done before a restart: committed with its progress
-                await self._import_one(job, token, item, report)
+                await self._import_one(job, token, item, report, owner)
         return JobStatus.COMPLETE, None
 
     async def _import_one(
-        self, job: Job, token: str, item: ReadConversation, report: _Report
+        self, job: Job, token: str, item: ReadConversation, report: _Report, owner: User
     ) -> None:
         done = item.index + 1
         if item.conversation is not None:
             try:
                 async with session_scope(self._factory) as db:
-                    user = await db.get_one(User, job.owner_id)
-                    ctx = Context(db=db, logger=self._logger, models=self._models).as_user(user)
+                    ctx = Context(db=db, logger=self._logger, models=self._models)
+                    ctx = ctx.as_user(owner)
                     outcome = await store_conversation(item.conversation, ctx)
                     if isinstance(outcome, Stored):
                         entry = report.add(item, "imported", thread_id=outcome.thread.id)
