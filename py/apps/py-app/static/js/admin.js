@@ -107,6 +107,8 @@ document.addEventListener("DOMContentLoaded", function () {
       if (await attempt(inviteForm, async function () { created = await api.call("POST", "/api/v1/admin/invites", body); })) {
         document.getElementById("new-invite-url").textContent = created.url;
         document.getElementById("new-invite").hidden = false;
+        const none = document.getElementById("no-invites");
+        if (none) none.hidden = true;  // the list shows it from the next visit on
         inviteForm.reset();
       }
       button.disabled = false;

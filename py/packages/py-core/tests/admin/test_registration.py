@@ -37,21 +37,27 @@ def _signup(email: str, invite: str | None = None) -> SignUp:
 async def test_the_configured_mode_holds_until_an_admin_chooses(
     ctx: Context, as_admin: Context
 ) -> None:
+    # Both contexts as the app builds them with REGISTRATION=invite.
     invite_only = replace(ctx, registration=RegistrationMode.INVITE)
+    admin = replace(as_admin, registration=RegistrationMode.INVITE)
     state = await get_registration(invite_only)
     assert (state.mode, state.configured, state.chosen) == (RegistrationMode.INVITE,) * 2 + (False,)
 
-    await set_registration(SetRegistration(mode=RegistrationMode.CLOSED), as_admin)
+    await set_registration(SetRegistration(mode=RegistrationMode.CLOSED), admin)
     state = await get_registration(invite_only)
     assert (state.mode, state.configured, state.chosen) == (
         RegistrationMode.CLOSED,
         RegistrationMode.INVITE,
         True,
     )
-    await set_registration(SetRegistration(mode=None), as_admin)  # back to the configuration
+    await set_registration(SetRegistration(mode=None), admin)  # back to the configuration
     assert (await get_registration(invite_only)).mode is RegistrationMode.INVITE
-    actions = [e.action for e in (await list_audit(ListAudit(), as_admin)).items]
-    assert actions == [AuditAction.REGISTRATION_CHANGED] * 2
+    entries = (await list_audit(ListAudit(), admin)).items
+    assert [e.action for e in entries] == [AuditAction.REGISTRATION_CHANGED] * 2
+    assert [e.details for e in entries] == [
+        {"from": "closed", "to": "invite (the configuration)"},
+        {"from": "invite", "to": "closed"},
+    ]
 
 
 async def test_a_user_cannot_change_registration_or_invite(ctx: Context, user: User) -> None:

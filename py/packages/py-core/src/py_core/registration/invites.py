@@ -70,7 +70,7 @@ async def create_invite(params: CreateInvite, ctx: Context) -> CreatedInvite:
         AuditAction.INVITE_CREATED,
         target_id=invite.id,
         target_name=note,
-        details={"expires_at": invite.expires_at.isoformat()},
+        details={"expires_at": invite.expires_at.isoformat(timespec="minutes")},
     )
     return CreatedInvite(invite=invite, code=code)
 

@@ -67,6 +67,9 @@ async def set_registration(params: SetRegistration, ctx: Context) -> Registratio
         record(
             ctx,
             AuditAction.REGISTRATION_CHANGED,
-            details={"from": str(before.mode), "to": str(after.mode), "chosen": after.chosen},
+            details={
+                "from": str(before.mode),
+                "to": str(after.mode) if after.chosen else f"{after.mode} (the configuration)",
+            },
         )
     return after
