@@ -3,6 +3,7 @@ over after a dead process's lease, resumed where they stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import zipfile
@@ -215,3 +216,30 @@ async def test_jobs_are_their_owners_and_cancel(
     await runner.sweep()
     assert (await _job(factory, job.id)).file_path is None
     assert await _count(factory, Thread) == 0
+
+
+async def test_a_stopped_process_hands_its_import_back(
+    tmp_path: Path, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A clean stop mid-import: the job goes back to the queue with what it did, and
+    the next process finishes it, importing nothing twice."""
+    files = JobFiles(root=tmp_path / "data")
+    alice = await _user(factory, "alice")
+    items = [chatgpt_conversation(f"c-{i}", f"Chat {i}") for i in range(150)]
+    job = await _start_import(factory, files, alice, write_json(tmp_path / "c.json", items))
+    first = JobRunner(session_factory=factory, files=files, logger=LOGGER)
+    await first.start()
+    for _ in range(600):
+        if (await _job(factory, job.id)).done >= 3:
+            break
+        await asyncio.sleep(0.02)
+    await first.stop()
+    stopped = await _job(factory, job.id)
+    assert stopped.status is JobStatus.QUEUED
+    assert 3 <= stopped.done < 150
+    second = JobRunner(session_factory=factory, files=files, logger=LOGGER)
+    assert await second.run_once()
+    done = await _job(factory, job.id)
+    assert done.status is JobStatus.COMPLETE
+    assert done.report["imported"] == 150
+    assert await _count(factory, Thread) == 150

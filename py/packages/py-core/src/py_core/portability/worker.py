@@ -91,14 +91,15 @@ class JobRunner:
         self._wake.set()
 
     async def stop(self) -> None:
+        current = self._current  # read first: cancelling the work clears it
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._current is not None:
+        if current is not None:
             # Back to the queue, so the next process to start takes it at once.
-            job_id, token = self._current
+            job_id, token = current
             with contextlib.suppress(Exception):
                 async with session_scope(self._factory) as db:
                     await db.execute(
