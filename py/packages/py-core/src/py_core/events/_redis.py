@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -145,6 +146,36 @@ class RedisEventBus(EventBus):
             trimmed_key=RedisKeys.trimmed_of,
         )
         self._reconnect = Reconnect(what="publisher", settings=self.settings, logger=self.logger)
+        self._outgoing: list[tuple[Event, asyncio.Future[str]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def publish(self, event: Event) -> str:
+        """One event; the calls made while a publication is on its way go together in
+        the next one (one pipeline, one round trip for all of them). Each thread's
+        order holds: a caller waits for its event before it publishes the next."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._outgoing.append((event, future))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send(), name="redis publisher")
+        return await future
+
+    async def _send(self) -> None:
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            try:
+                stream_ids = await self.publish_many([event for event, _ in batch])
+            except BaseException as exc:
+                closed = not isinstance(exc, Exception)  # cancelled: the bus is closing
+                error = BusUnavailable("the event bus was closed") if closed else exc
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if closed:
+                    raise
+                continue
+            for (_, future), stream_id in zip(batch, stream_ids, strict=True):
+                if not future.done():  # its caller may have stopped waiting
+                    future.set_result(stream_id)
 
     async def publish_many(self, events: Sequence[Event]) -> list[str]:
         if not events:
@@ -229,6 +260,14 @@ class RedisEventBus(EventBus):
         return _RedisFollower(bus=self, thread_id=thread_id, place=place)
 
     async def close(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+        for _, future in self._outgoing:
+            if not future.done():
+                future.set_exception(BusUnavailable("the event bus was closed"))
+        self._outgoing.clear()
         await self._reader.close()
         await self.client.aclose()
 
