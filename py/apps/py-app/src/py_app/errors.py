@@ -8,6 +8,7 @@ with Retry-After; anything unexpected is a logged 500 with no detail leaked.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from py_core.database import is_database_busy, is_database_unreachable
+from py_core.database.utils import utcnow
 from py_core.errors import (
     Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
     NotFound,
+    QuotaExceeded,
     Unauthenticated,
 )
 
@@ -38,6 +41,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
+    QuotaExceeded: 429,
 }
 
 _CODE_BY_STATUS = {
@@ -122,8 +126,23 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     html_page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
     if html_page is not None and _wants_html(request):
         return html_page(request, status, exc.message)
+    if isinstance(exc, QuotaExceeded):
+        return quota_response(exc)
     field = exc.field if isinstance(exc, InvalidInput) else None
     return error_response(status, exc.code, exc.message, field=field)
+
+
+def quota_response(exc: QuotaExceeded) -> JSONResponse:
+    """429 `quota_exceeded`, with the budget that was reached and when it resets
+    (`Retry-After` too, for clients that wait on their own)."""
+    body = error_body(exc.code, exc.message)
+    body["error"].update(period=exc.period, limit=exc.limit, resets_at=exc.resets_at.isoformat())
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after(exc))})
+
+
+def retry_after(exc: QuotaExceeded) -> int:
+    """Seconds until the budget resets, at least 1."""
+    return max(1, math.ceil((exc.resets_at - utcnow()).total_seconds()))
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from py_app.settings import Settings
 from py_app.streams import OpenStreams
 from py_core.admin import promote_admin_emails
 from py_core.ai_ml import ChatEngine, ModelCatalog
+from py_core.budgets import DEFAULT_REPLY_TOKENS, BudgetSettings
 from py_core.chat import GenerationRunner, RunnerSettings
 from py_core.chat.completions import Completions
 from py_core.context import Context
@@ -76,6 +77,11 @@ class Runtime:
     jobs: JobRunner
     """Runs exports and imports, in this process (any instance may take any job)."""
 
+    @property
+    def budgets(self) -> BudgetSettings:
+        """The configured budgets; a reply holds what the engine lets it write."""
+        return self.completions.budgets
+
     def context(self, session: AsyncSession) -> Context:
         """The Context of one request's unit of work."""
         return Context(
@@ -84,6 +90,7 @@ class Runtime:
             models=self.catalog,
             replies=self.runner,
             registration=self.settings.registration,
+            budgets=self.budgets,
         )
 
     async def check_ready(self) -> dict[str, str]:
@@ -169,7 +176,13 @@ async def start_runtime(settings: Settings, metrics: Metrics, catalog: ModelCata
         chat_engine=chat_engine,
         runner=runner,
         completions=Completions(
-            engine=chat_engine, sessions=sessions, logger=logging.getLogger("py_app.openai_api")
+            engine=chat_engine,
+            sessions=sessions,
+            logger=logging.getLogger("py_app.openai_api"),
+            budgets=replace(
+                settings.budgets(),
+                reply_tokens=chat_engine.limits.max_output_tokens or DEFAULT_REPLY_TOKENS,
+            ),
         ),
         rate_limiter=create_rate_limiter(settings.redis_url, settings.redis_key_prefix),
         open_streams=OpenStreams(settings.event_streams_per_user),

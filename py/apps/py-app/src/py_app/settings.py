@@ -7,15 +7,19 @@ Model configuration (`PY_APP_MODELS`, `PY_APP_MODELS_FILE`, provider keys) is re
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from py_core.ai_ml.pricing import to_nanos
+from py_core.budgets import BudgetSettings, Limit
 from py_core.chat import DEFAULT_MAX_CONCURRENT
 from py_core.database import DEFAULT_DATABASE_URL
-from py_core.database.models import RegistrationMode
+from py_core.database.models import BudgetPeriod, RegistrationMode
 from py_core.events import DEFAULT_MAX_CONNECTIONS
 from py_core.limits import MAX_IMPORT_BYTES
 
@@ -33,6 +37,10 @@ class Settings(BaseSettings):
     """`HOST`: the address to listen on."""
     port: int = Field(default=8000, ge=0, le=65535)
     """`PORT`: the port to listen on."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """`WORKERS`: processes serving the app on one port, each a whole instance (its own
+    runner, relay and connections). More than one needs PostgreSQL and Redis, which
+    they share; the embedded defaults (SQLite, in-process events) are one process."""
     forwarded_allow_ips: str = "127.0.0.1"
     """`FORWARDED_ALLOW_IPS`: proxies trusted for X-Forwarded-For / -Proto (uvicorn's)."""
 
@@ -109,6 +117,49 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(email.strip() for email in value.split(",") if email.strip())
         return value
+
+    budget_day_tokens: int | None = Field(default=None, ge=0)
+    """`BUDGET_DAY_TOKENS`: tokens (prompt and output) each user may spend per day; no
+    limit when unset. An administrator's default on /admin replaces it."""
+    budget_day_usd: Decimal | None = Field(default=None, ge=0)
+    """`BUDGET_DAY_USD`: US dollars each user may spend per day."""
+    budget_month_tokens: int | None = Field(default=None, ge=0)
+    """`BUDGET_MONTH_TOKENS`: tokens each user may spend per calendar month."""
+    budget_month_usd: Decimal | None = Field(default=None, ge=0)
+    """`BUDGET_MONTH_USD`: US dollars each user may spend per calendar month."""
+    budget_time_zone: str = "UTC"
+    """`BUDGET_TIME_ZONE`: the IANA zone whose midnight starts a day (and whose 1st a
+    month) for every budget, e.g. `Europe/Berlin`."""
+
+    @field_validator("budget_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name)") from None
+        return value
+
+    def budgets(self) -> BudgetSettings:
+        """The configured budgets, as py-core takes them."""
+        defaults = {
+            BudgetPeriod.DAY: Limit(
+                max_tokens=self.budget_day_tokens,
+                max_cost_nanos=None
+                if self.budget_day_usd is None
+                else to_nanos(self.budget_day_usd),
+            ),
+            BudgetPeriod.MONTH: Limit(
+                max_tokens=self.budget_month_tokens,
+                max_cost_nanos=(
+                    None if self.budget_month_usd is None else to_nanos(self.budget_month_usd)
+                ),
+            ),
+        }
+        return BudgetSettings(
+            defaults={period: limit for period, limit in defaults.items() if limit.is_limited},
+            time_zone=ZoneInfo(self.budget_time_zone),
+        )
 
     @property
     def session_lifetime(self) -> timedelta:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from py_core.budgets._settings import BudgetSettings
 from py_core.database.models.admin import RegistrationMode
 from py_core.database.unit_of_work import after_commit
 from py_core.errors import Unauthenticated
@@ -46,6 +47,8 @@ class Context:
     registration: RegistrationMode = RegistrationMode.OPEN
     """Who may sign up, as configured (`REGISTRATION`); an administrator's choice, kept
     in the database, overrides it."""
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
+    """The configured budgets, their time zone and clock (`py_core.budgets`)."""
     user: User | None = None
     """The acting user: operations see and change only what this user owns. None for
     work done on no one's behalf (sign-up, sign-in, the runner, recovery)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 
@@ -47,3 +48,25 @@ class Forbidden(DomainError):
     """Authenticated, but this account may not do this (e.g. it is disabled)."""
 
     code = "forbidden"
+
+
+class QuotaExceeded(DomainError):
+    """The acting user's budget for the period is spent; nothing was started."""
+
+    code = "quota_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        period: str,
+        limit: dict[str, int | str | None],
+        resets_at: datetime,
+    ) -> None:
+        super().__init__(message)
+        self.period = period
+        """`day` or `month`."""
+        self.limit = limit
+        """The budget that was reached, as the API shows it (tokens and/or dollars)."""
+        self.resets_at = resets_at
+        """When the period ends and the budget is whole again."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime
 
+from py_app.api.budget_schemas import MyUsageOut, PeriodBudgetOut
 from py_app.api.schemas import (
     AUTHENTICATED_ERRORS,
     AccountDeleteIn,
     ItemsOut,
     PasswordChangeIn,
     SessionOut,
-    TokenUsageOut,
 )
 from py_app.deps import AuthDep, RuntimeDep, UserContext, check_id, secure_cookies
 from py_core.accounts import (
@@ -27,6 +27,7 @@ from py_core.accounts import (
     list_sessions,
     revoke_session,
 )
+from py_core.budgets import budget_of
 from py_core.chat.usage import get_usage
 
 router = APIRouter(prefix="/api/v1/me", tags=["account"], responses=AUTHENTICATED_ERRORS)
@@ -63,11 +64,18 @@ async def end_my_session(session_id: str, ctx: UserContext) -> Response:
 
 
 @router.get("/usage")
-async def get_my_usage(ctx: UserContext, since: AwareDatetime | None = None) -> TokenUsageOut:
+async def get_my_usage(ctx: UserContext, since: AwareDatetime | None = None) -> MyUsageOut:
     """Tokens of every model call of the user (replies and `/v1` calls), or of those
-    since `since` (with its time zone: `2026-12-01T00:00:00Z`)."""
+    since `since` (with its time zone: `2026-12-01T00:00:00Z`); and their budget for
+    the current day and month: the limit, what is used and what remains, when it resets."""
     usage = await get_usage(ctx, since=since)
-    return TokenUsageOut(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+    budgets = await budget_of(ctx.user_id, ctx)
+    return MyUsageOut(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        budgets=[PeriodBudgetOut.of(budget) for budget in budgets],
+        warning=any(budget.warning for budget in budgets),
+    )
 
 
 @router.delete("", status_code=204)

@@ -1,17 +1,21 @@
-"""The models this deployment offers."""
+"""The models this deployment offers to the signed-in user."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from py_app.api.budget_schemas import PriceOut
 from py_app.api.schemas import AUTHENTICATED_ERRORS, ModelOut, ModelsOut
-from py_app.deps import CurrentUser, RuntimeDep
+from py_app.deps import RuntimeDep, UserContext
+from py_core.chat.model_access import allowed_models
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"], responses=AUTHENTICATED_ERRORS)
 
 
 @router.get("")
-async def list_models(_user: CurrentUser, runtime: RuntimeDep) -> ModelsOut:
+async def list_models(ctx: UserContext, runtime: RuntimeDep) -> ModelsOut:
+    """The models the user may use (an administrator may keep some for some people),
+    each with its price when it is known."""
     catalog = runtime.catalog
     return ModelsOut(
         items=[
@@ -21,8 +25,9 @@ async def list_models(_user: CurrentUser, runtime: RuntimeDep) -> ModelsOut:
                 provider=option.provider,
                 is_demo=option.is_demo,
                 is_default=option.id == catalog.default_id,
+                price=PriceOut.of(catalog.price(option.id)),
             )
-            for option in catalog.options
+            for option in await allowed_models(ctx)
         ],
         default=catalog.default_id,
     )

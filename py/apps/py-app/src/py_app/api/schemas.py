@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
+from py_app.api.budget_schemas import PriceOut
 from py_core.chat import Siblings
 from py_core.database.models import (
     ApiToken,
@@ -135,6 +136,8 @@ class ModelOut(BaseModel):
     """True for the offline demo model, which is not a real AI."""
     is_default: bool
     """The model new threads use when none is named."""
+    price: PriceOut | None = None
+    """What it costs; null when its price is unknown (never 0 for unknown)."""
 
 
 class ModelsOut(BaseModel):

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from py_app.errors import ApiError, database_unavailable
+from py_app.errors import ApiError, database_unavailable, retry_after
 from py_app.openai_api.schemas import OpenAIErrorOut
 from py_core.ai_ml import ChatError, ChatErrorKind, UnknownModel
 from py_core.errors import (
@@ -29,6 +29,7 @@ from py_core.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    QuotaExceeded,
     Unauthenticated,
 )
 
@@ -96,6 +97,17 @@ def rate_limited(limit: int, retry_after: int) -> OpenAIError:
 
 
 def from_domain(error: DomainError) -> OpenAIError:
+    if isinstance(error, QuotaExceeded):
+        # OpenAI's own answer for a spent quota: its clients raise RateLimitError with
+        # code `insufficient_quota` (and do not retry it as a rate limit).
+        return OpenAIError(
+            429,
+            error.message,
+            type="insufficient_quota",
+            code="insufficient_quota",
+            # Waiting seconds does not help; OpenAI's clients retry a 429 unless told.
+            headers={"Retry-After": str(retry_after(error)), "x-should-retry": "false"},
+        )
     if isinstance(error, UnknownModel):
         return OpenAIError(
             404, error.message, type=INVALID_REQUEST, code="model_not_found", param="model"

@@ -22,6 +22,7 @@ from py_app.runtime import Runtime
 from py_core.accounts import authenticate_api_token
 from py_core.ai_ml import ModelOption, TurnResult
 from py_core.chat.completions import Completion, PreparedCompletion, prepare_completion
+from py_core.chat.model_access import allowed_models, check_model_allowed
 from py_core.database import session_scope
 from py_core.database.models import User
 
@@ -60,13 +61,19 @@ ApiUser = Annotated[User, Depends(get_api_user)]
 
 
 @router.get("/models")
-async def list_models(_user: ApiUser, runtime: RuntimeDep) -> ModelListOut:
-    return ModelListOut(data=[_model_out(option) for option in runtime.catalog.options])
+async def list_models(user: ApiUser, runtime: RuntimeDep) -> ModelListOut:
+    """The models this token's owner may use."""
+    async with session_scope(runtime.sessions) as session:
+        options = await allowed_models(runtime.context(session).as_user(user))
+    return ModelListOut(data=[_model_out(option) for option in options])
 
 
-@router.get("/models/{model_id}", responses=error_responses(404))
-async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> ModelOut:
-    return _model_out(runtime.catalog.get(model_id))
+@router.get("/models/{model_id}", responses=error_responses(403, 404))
+async def get_model(model_id: str, user: ApiUser, runtime: RuntimeDep) -> ModelOut:
+    async with session_scope(runtime.sessions) as session:
+        option = await check_model_allowed(runtime.context(session).as_user(user), model_id)
+    assert option is not None  # the runtime's context has the catalog
+    return _model_out(option)
 
 
 @router.post(
@@ -78,8 +85,9 @@ async def get_model(model_id: str, _user: ApiUser, runtime: RuntimeDep) -> Model
             "description": "The reply; with `stream`, `text/event-stream` of "
             "`chat.completion.chunk` events ending with `data: [DONE]`.",
         },
-        # The body (400, 413), the model (404), the provider (502, 503, 504).
-        **error_responses(400, 404, 413, 502, 504),
+        # The body (400, 413), the model (403, 404), the budget (429 insufficient_quota),
+        # the provider (502, 503, 504).
+        **error_responses(400, 403, 404, 413, 502, 504),
     },
 )
 async def create_chat_completion(
@@ -97,6 +105,8 @@ async def create_chat_completion(
         runtime.catalog,
     )
     completions = runtime.completions
+    # Before any byte of the answer: a refused call is a plain 403 or 429, even streamed.
+    await completions.admit(prepared, user)
     call = Call(id=f"chatcmpl-{prepared.reply_id}", created=int(time.time()), model=body.model)
 
     def count(result: TurnResult) -> None:

@@ -15,6 +15,7 @@ from py_app.deps import ContextDep, RuntimeDep, check_id
 from py_app.pages import assets
 from py_app.pages.sidebar import SidebarDep
 from py_app.pages.templating import SignedIn, ViewerContext, ViewerDep, render
+from py_core.budgets import budget_of, budget_warning
 from py_core.chat import (
     ListMessages,
     ListThreads,
@@ -28,6 +29,7 @@ from py_core.chat import (
     search_threads,
     switch_branch,
 )
+from py_core.chat.model_access import allowed_models, model_forbidden_message
 from py_core.database.models import RegistrationMode, ThreadStatus
 from py_core.database.utils import utcnow
 from py_core.errors import InvalidInput
@@ -140,7 +142,7 @@ async def threads_page(
         archived=archived,
         next_cursor=next_cursor,
         error=error,
-        models=runtime.catalog.options,
+        models=await allowed_models(ctx),
         default_model=runtime.catalog.default_id,
         demo_only=runtime.catalog.is_demo,
     )
@@ -167,6 +169,8 @@ async def chat_page(
     page = await list_messages(
         ListMessages(thread_id=thread.id, limit=MESSAGES_PER_PAGE, before=before), ctx
     )
+    models = await allowed_models(ctx)
+    thread_model = runtime.catalog.model_for(thread.model_id)
     return render(
         request,
         "chat.html",
@@ -177,7 +181,12 @@ async def chat_page(
         siblings=page.siblings,
         rendered_at=utcnow().isoformat(),
         older=page.next_cursor,
-        models=runtime.catalog.options,
+        models=models,
+        # A thread on a model the user may no longer use says so, instead of failing
+        # at the next message.
+        model_blocked=(None if thread_model in models else model_forbidden_message(thread_model)),
+        blocked_model=thread_model,
+        budget_warning=budget_warning(await budget_of(ctx.user_id, ctx)),
         default_model=runtime.catalog.default_id,
         demo_only=runtime.catalog.is_demo,
     )

@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +57,29 @@ class ModelSettingsConfig(BaseModel):
     """Seconds before one HTTP attempt is abandoned."""
 
 
+class ModelPriceConfig(BaseModel):
+    """What a model costs, in US dollars per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: Decimal = Field(ge=0, le=10_000)
+    """Per million prompt tokens."""
+    output: Decimal = Field(ge=0, le=10_000)
+    """Per million generated tokens."""
+
+
+class ModelAccessConfig(BaseModel):
+    """Who may use a model; an entry without `access` is open to everyone. An
+    administrator's choice on /admin overrides it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: list[Literal["admin", "user"]] = []
+    """Every account with one of these roles."""
+    users: list[str] = []
+    """These accounts, by email."""
+
+
 class ModelEntry(BaseModel):
     """One offered model, as written in the configuration."""
 
@@ -79,6 +103,10 @@ class ModelEntry(BaseModel):
     """Generation settings."""
     fallback: list[str] = []
     """Ids of models tried in order when this one fails."""
+    price: ModelPriceConfig | None = None
+    """Its price; genai-prices' when absent (unknown when it has none)."""
+    access: ModelAccessConfig | None = None
+    """Who may use it; everyone when absent."""
 
     @model_validator(mode="after")
     def _check_provider_fields(self) -> ModelEntry:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic_ai import Agent, AgentRunResultEvent
 from pydantic_ai.agent import AgentRunEvents
 from pydantic_ai.exceptions import RunCancelled, RunTimedOut
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models import Model
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.settings import ModelSettings
@@ -31,9 +32,17 @@ from py_core.ai_ml._errors import to_chat_error
 from py_core.ai_ml._stream import TurnStream, answering_model, turn_usage
 from py_core.ai_ml._title import TITLE_INSTRUCTIONS, clean_title, fallback_title, title_prompt
 from py_core.ai_ml.history import adapt_history, scrub_messages
+from py_core.ai_ml.pricing import cost_nanos
 from py_core.ai_ml.providers import ModelCatalog
 from py_core.ai_ml.tools import BUILTIN_TOOLS, TurnDeps, _utc_now
-from py_core.ai_ml.types import ChatError, StreamItem, TurnLimits, TurnRequest, TurnResult
+from py_core.ai_ml.types import (
+    ChatError,
+    StreamItem,
+    TurnLimits,
+    TurnRequest,
+    TurnResult,
+    TurnUsage,
+)
 
 
 class ChatEngine:
@@ -86,9 +95,10 @@ class ChatEngine:
                 async for event in events:
                     if isinstance(event, AgentRunResultEvent):
                         messages = scrub_messages(event.result.new_messages())
-                        yield TurnResult(
+                        yield self._result(
+                            option.id,
                             text=stream.text,
-                            new_messages=messages,
+                            messages=messages,
                             usage=turn_usage(event.result.usage),
                             model_name=answering_model(messages, model.model_name),
                         )
@@ -102,9 +112,10 @@ class ChatEngine:
             messages = scrub_messages(exc.new_messages())
             if tail := stream.unseen_tail(messages):
                 yield tail
-            yield TurnResult(
+            yield self._result(
+                option.id,
                 text=stream.text,
-                new_messages=messages,
+                messages=messages,
                 usage=turn_usage(exc.usage),
                 model_name=answering_model(messages, model.model_name),
                 cancelled=True,
@@ -138,6 +149,28 @@ class ChatEngine:
             self._logger.warning("title generation failed for %s: %s", option.id, reason)
             return fallback_title(user_text)
         return clean_title(result.output) or fallback_title(user_text)
+
+    def _result(
+        self,
+        model_id: str,
+        *,
+        text: str,
+        messages: list[ModelMessage],
+        usage: TurnUsage,
+        model_name: str,
+        cancelled: bool = False,
+    ) -> TurnResult:
+        price = self.catalog.price_of_answer(model_id, model_name)
+        return TurnResult(
+            text=text,
+            new_messages=messages,
+            usage=usage,
+            model_name=model_name,
+            cost_nanos=cost_nanos(
+                price, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
+            ),
+            cancelled=cancelled,
+        )
 
     def _model_settings(self, model: Model, request: TurnRequest) -> ModelSettings:
         settings = ModelSettings()

@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import Literal
 
@@ -30,17 +31,24 @@ from py_core.ai_ml._config import (
     read_models_config,
 )
 from py_core.ai_ml._demo import DEMO_MODEL_NAME, demo_model
+from py_core.ai_ml.pricing import Price, lookup_price
+from py_core.database.models.user import normalise_email
 from py_core.errors import InvalidInput
 
 DEMO_MODEL_ID = "demo"
 
+RoleName = Literal["admin", "user"]
+"""A role as the model configuration names it (`UserRole`'s values)."""
+
 __all__ = [
     "DEMO_MODEL_ID",
     "CatalogEntry",
+    "ModelAccess",
     "ModelCatalog",
     "ModelConfigError",
     "ModelOption",
     "ProviderName",
+    "RoleName",
     "UnknownModel",
     "load_model_catalog",
 ]
@@ -62,11 +70,34 @@ class ModelOption:
     """True for the offline demo model only."""
     fallback: tuple[str, ...] = ()
     """Ids of the models tried in order when this one fails."""
+    price: Price | None = None
+    """The configured price; None to ask genai-prices (`ModelCatalog.price`)."""
+    base_url: str | None = None
+    """The server of an `openai-compatible` model, which genai-prices may know by it."""
+    access: ModelAccess | None = None
+    """Who may use it, as configured; None for everyone."""
 
     @property
     def label(self) -> str:
         """The name to show: the display name, else the id."""
         return self.display_name or self.id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelAccess:
+    """Who may use a model, besides administrators (who may use every model)."""
+
+    roles: frozenset[RoleName] = frozenset()
+    """Every account with one of these roles."""
+    emails: frozenset[str] = frozenset()
+    """These accounts (normalised emails)."""
+    user_ids: frozenset[str] = frozenset()
+    """These accounts, by id (what an administrator picks on /admin)."""
+
+    def allows(self, *, role: str, email: str, user_id: str) -> bool:
+        if role == "admin" or role in self.roles:
+            return True
+        return email in self.emails or user_id in self.user_ids
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +139,7 @@ class ModelCatalog:
         self._default_id = default_id or entries[0].option.id
         self.get(self._default_id)
         self._exit_stack: AsyncExitStack | None = None
+        self._prices: dict[str, Price | None] = {}
 
     async def __aenter__(self) -> ModelCatalog:
         async with AsyncExitStack() as stack:
@@ -160,6 +192,36 @@ class ModelCatalog:
             raise UnknownModel(model_id, list(self._entries))
         return entry.option
 
+    def model_for(self, model_id: str | None) -> ModelOption:
+        """The model a thread's reply runs on: its own, or the default when it has
+        none or its model is no longer configured."""
+        entry = self._entries.get(model_id) if model_id is not None else None
+        return entry.option if entry is not None else self.get(self._default_id)
+
+    def price(self, model_id: str) -> Price | None:
+        """What the model costs: its configured price, else genai-prices' (looked up
+        once and kept, "unknown" included), else None."""
+        if model_id in self._prices:
+            return self._prices[model_id]
+        option = self.get(model_id)
+        if option.price is not None:
+            price: Price | None = option.price
+        elif option.is_demo:
+            price = Price(input=Decimal(0), output=Decimal(0), source="demo")
+        else:
+            price = lookup_price(option.provider, option.model_name, option.base_url)
+        self._prices[model_id] = price
+        return price
+
+    def price_of_answer(self, model_id: str, model_name: str) -> Price | None:
+        """The price of whichever model of `model_id`'s chain answered (`model_name`):
+        a fallback that took over is charged at its own price."""
+        option = self.get(model_id)
+        for candidate in (option.id, *option.fallback):
+            if self.get(candidate).model_name == model_name:
+                return self.price(candidate)
+        return self.price(model_id)
+
     def build(self, model_id: str) -> Model:
         """The model to run for `model_id`, wrapped in a `FallbackModel` when it has fallbacks."""
         option = self.get(model_id)
@@ -188,6 +250,20 @@ def load_model_catalog(env: Mapping[str, str] | None = None) -> ModelCatalog:
             provider=entry.provider,
             model_name=entry.model,
             fallback=tuple(entry.fallback),
+            price=(
+                None
+                if entry.price is None
+                else Price(input=entry.price.input, output=entry.price.output)
+            ),
+            base_url=entry.base_url,
+            access=(
+                None
+                if entry.access is None
+                else ModelAccess(
+                    roles=frozenset(entry.access.roles),
+                    emails=frozenset(normalise_email(e) for e in entry.access.users),
+                )
+            ),
         )
         model = build_model(entry, env, setting=f"{setting} models[{index}]")
         entries.append(CatalogEntry(option=option, model=model))

@@ -112,6 +112,9 @@ class TurnResult:
     """What the turn used."""
     model_name: str
     """The provider's name of the model that answered (the fallback's, when it took over)."""
+    cost_nanos: int | None = None
+    """What `usage` cost, in nano-dollars (`pricing.NANOS_PER_USD`), at the answering
+    model's price; None when that price is unknown."""
     cancelled: bool = False
     """True when the turn was stopped early; `text` and `new_messages` are then partial."""
     kind: Literal["turn_result"] = "turn_result"

@@ -141,6 +141,7 @@ def apply_outcome(
         message.model_name = result.model_name
         message.input_tokens = result.usage.input_tokens
         message.output_tokens = result.usage.output_tokens
+        message.cost_nanos = result.cost_nanos
 
 
 def outcome_event(

@@ -19,17 +19,20 @@ import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from py_core.ai_ml import ChatEngine, ModelCatalog
 from py_core.ai_ml.types import StreamItem, TurnRequest, TurnResult
+from py_core.budgets import CALL_HOLD, BudgetSettings, admit
 from py_core.chat._conversation import ChatMessage, ChatRole, Conversation
 from py_core.chat._finish import Outcome
 from py_core.chat._kept import keep_as_thread
 from py_core.chat._turn import TurnRun
+from py_core.chat.model_access import check_model_allowed
 from py_core.context import Context
 from py_core.database import session_scope
-from py_core.database.models import MessageStatus, Thread, UsageRecord
+from py_core.database.models import BudgetReservation, MessageStatus, Thread, UsageRecord, User
 from py_core.database.utils import uuid7_str
 from py_core.errors import InvalidInput
 from py_core.limits import MAX_TEMPERATURE
@@ -122,6 +125,8 @@ async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | 
     """Write a finished call: in a thread when kept (a new one, or the one it continues;
     returned), else its usage alone."""
     prepared, outcome = params.prepared, params.outcome
+    # Its hold ends in the transaction that records its real usage: never both counted.
+    await ctx.db.execute(delete(BudgetReservation).where(BudgetReservation.id == prepared.reply_id))
     if not prepared.completion.keep:
         if outcome.result is not None:
             usage = outcome.result.usage
@@ -133,6 +138,7 @@ async def record_completion(params: RecordCompletion, ctx: Context) -> Thread | 
                     model_name=outcome.result.model_name,
                     input_tokens=usage.input_tokens,
                     output_tokens=usage.output_tokens,
+                    cost_nanos=outcome.result.cost_nanos,
                 )
             )
             await ctx.db.flush()
@@ -151,6 +157,42 @@ class Completions:
     """Where the record is written, in its own transaction once the reply ends."""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("py_core.chat"))
     """Where failures are logged."""
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
+    """The budgets a call is admitted against (`admit`)."""
+
+    async def admit(self, prepared: PreparedCompletion, user: User) -> None:
+        """Before the call starts, in a transaction of its own that commits: `Forbidden`
+        for a model `user` may not use, `QuotaExceeded` past their budget; else the
+        call's hold is written, for every process to see until the call is recorded."""
+        async with session_scope(self.sessions) as db:
+            budgets = self.budgets
+            ctx = Context(db=db, logger=self.logger, models=self.engine.catalog, budgets=budgets)
+            ctx = ctx.as_user(user)
+            option = await check_model_allowed(ctx, prepared.completion.model_id)
+            assert option is not None  # the context has the catalog
+
+            async def prompt_characters() -> int:
+                return sum(len(m.text) for m in prepared.completion.messages)
+
+            hold = await admit(
+                user,
+                model_label=option.label,
+                price=self.engine.catalog.price(option.id),
+                prompt_characters=prompt_characters,
+                ctx=ctx,
+            )
+            if hold is not None:
+                now = budgets.clock()
+                db.add(
+                    BudgetReservation(
+                        id=prepared.reply_id,
+                        user_id=user.id,
+                        tokens=hold.tokens,
+                        cost_nanos=hold.cost_nanos,
+                        created_at=now,
+                        expires_at=now + CALL_HOLD,
+                    )
+                )
 
     async def stream(self, prepared: PreparedCompletion) -> AsyncGenerator[StreamItem, None]:
         """The engine's items, the `TurnResult` last and only once the call is recorded.

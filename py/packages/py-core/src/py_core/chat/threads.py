@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, or_, select
 
 from py_core.chat._access import get_owned_thread
 from py_core.chat._cursor import check_limit, decode_cursor, encode_cursor
+from py_core.chat.model_access import check_model_allowed
 from py_core.context import Context
 from py_core.database.models import Thread, ThreadStatus
 from py_core.errors import InvalidInput
@@ -32,6 +33,8 @@ class CreateThread:
 
 
 async def create_thread(params: CreateThread, ctx: Context) -> Thread:
+    if params.model_id is not None:
+        await check_model_allowed(ctx, params.model_id)
     thread = Thread(
         owner_id=ctx.user_id,
         title=_title(params.title) if params.title is not None else DEFAULT_TITLE,
@@ -63,6 +66,7 @@ async def update_thread(params: UpdateThread, ctx: Context) -> Thread:
     if params.title is not None:
         thread.title = _title(params.title)
     if params.model_id is not None:
+        await check_model_allowed(ctx, params.model_id)
         thread.model_id = checked_model_id(ctx, params.model_id)
     if params.instructions is not None:
         thread.instructions = _instructions(params.instructions)

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from py_core.budgets import admit
 from py_core.chat._access import get_owned_message, get_owned_thread
 from py_core.chat._finish import Outcome, apply_outcome, outcome_event
 from py_core.chat._settings import LEASE_SECONDS
+from py_core.chat.model_access import check_model_allowed
 from py_core.chat.threads import checked_model_id
 from py_core.context import Context
 from py_core.database.models import (
@@ -96,6 +98,7 @@ async def post_message(params: PostMessage, ctx: Context) -> PostedTurn:
         completed_at=now,
     )
     reply = _pending_reply(thread, user_message.id, now)
+    await _admit(thread, reply, ctx, new_text=content)
     await _store(thread, [user_message, reply], ctx)
     return PostedTurn(user_message=user_message, assistant_message=reply)
 
@@ -121,8 +124,10 @@ async def regenerate_reply(params: RegenerateReply, ctx: Context) -> Message:
         raise InvalidInput("Only a reply can be regenerated.", field="message_id")
     switch_model = params.model_id is not None and params.model_id != thread.model_id
     if switch_model:
+        await check_model_allowed(ctx, params.model_id or "")
         thread.model_id = checked_model_id(ctx, params.model_id)
     reply = _pending_reply(thread, message.parent_id, utcnow())
+    await _admit(thread, reply, ctx, new_text="")
     await _store(thread, [reply], ctx)
     if switch_model:
         ctx.events.add(ThreadUpdated.of(thread))
@@ -137,6 +142,36 @@ async def _open_thread(thread_id: str, ctx: Context) -> Thread:
     if await ctx.db.scalar(select(exists().where(_unfinished_reply(thread.id)))):
         raise Conflict(STILL_WRITING)
     return thread
+
+
+async def _admit(thread: Thread, reply: Message, ctx: Context, *, new_text: str) -> None:
+    """May the acting user start this turn on the thread's model? `Forbidden` for a
+    model they may not use, `QuotaExceeded` past their budget; else the reply holds
+    its share of the budget while it is written."""
+    if ctx.models is None or ctx.user is None:
+        return
+    option = await check_model_allowed(ctx, ctx.models.model_for(thread.model_id).id)
+    assert option is not None  # the context has a catalog
+
+    async def prompt_characters() -> int:
+        stored = await ctx.db.scalar(
+            # Every branch of the thread, more than the model hears: a hold may be high.
+            select(func.coalesce(func.sum(func.length(Message.text)), 0)).where(
+                Message.thread_id == thread.id
+            )
+        )
+        return int(stored or 0) + len(new_text) + len(thread.instructions or "")
+
+    hold = await admit(
+        ctx.user,
+        model_label=option.label,
+        price=ctx.models.price(option.id),
+        prompt_characters=prompt_characters,
+        ctx=ctx,
+    )
+    if hold is not None:
+        reply.reserved_tokens = hold.tokens
+        reply.reserved_cost_nanos = hold.cost_nanos
 
 
 def _pending_reply(thread: Thread, parent_id: str | None, now: datetime) -> Message:

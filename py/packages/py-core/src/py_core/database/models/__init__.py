@@ -8,6 +8,12 @@ from py_core.database.models.admin import (
     SiteSettings,
 )
 from py_core.database.models.auth import ApiToken, UserSession
+from py_core.database.models.budget import (
+    BudgetLimit,
+    BudgetPeriod,
+    BudgetReservation,
+    ModelAccessRule,
+)
 from py_core.database.models.job import Job, JobKind, JobStatus
 from py_core.database.models.outbox import OutboxEvent
 from py_core.database.models.thread import (
@@ -27,6 +33,9 @@ __all__ = [
     "ApiToken",
     "AuditAction",
     "AuditEntry",
+    "BudgetLimit",
+    "BudgetPeriod",
+    "BudgetReservation",
     "Invite",
     "Job",
     "JobKind",
@@ -34,6 +43,7 @@ __all__ = [
     "Message",
     "MessageRole",
     "MessageStatus",
+    "ModelAccessRule",
     "OutboxEvent",
     "RegistrationMode",
     "SiteSettings",

@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from py_core.database.base import Base
@@ -132,6 +143,14 @@ class Message(Base):
     did), set when the reply ends."""
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    """What the reply cost, in nano-dollars (`py_core.ai_ml.pricing`); None while it is
+    written, and when its model's price is unknown (never 0 for unknown)."""
+    reserved_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Tokens held against the owner's budget while the reply is unfinished (its
+    longest possible output and its prompt); an ended reply counts its real tokens."""
+    reserved_cost_nanos: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The same hold, in nano-dollars."""
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

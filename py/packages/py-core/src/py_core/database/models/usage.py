@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from py_core.database.base import Base
@@ -30,4 +30,6 @@ class UsageRecord(Base):
     """The provider's name of the model that answered."""
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    """What the call cost, in nano-dollars; None when its model's price is unknown."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
