@@ -31,14 +31,16 @@ async def test_405_names_every_method_the_path_answers(client: httpx.AsyncClient
 async def test_v1_documents_the_statuses_it_answers(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     common = {"200", "401", "429", "503"}
-    expected = {
+    answered = {
         ("/v1/models", "get"): common,
         ("/v1/models/{model_id}", "get"): common | {"404"},
         ("/v1/chat/completions", "post"): common | {"400", "404", "413", "502", "504"},
     }
-    for (path, method), statuses in expected.items():
+    for (path, method), statuses in answered.items():
         responses = spec["paths"][path][method]["responses"]
-        assert set(responses) == statuses, (path, sorted(responses))
-        for status in statuses - {"200"}:
+        assert statuses <= set(responses), (path, sorted(responses))
+        # FastAPI's 422 is never answered here: an invalid body is OpenAI's 400.
+        assert "422" not in responses, path
+        for status in set(responses) - {"200"}:
             schema = responses[status]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/OpenAIErrorOut"}, (path, status)
