@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -122,8 +123,6 @@ async def test_list_search_page_and_see_a_users_usage(
         detail = (await client.get(f"/api/v1/admin/users/{ada.id}")).json()
         if detail["usage"]["output_tokens"]:
             break
-        import asyncio
-
         await asyncio.sleep(0.05)
     assert (detail["threads"], detail["sessions"], detail["api_tokens"]) == (1, 1, 0)
     assert detail["usage"]["output_tokens"] > 0
@@ -365,3 +364,24 @@ async def test_an_expired_invite_is_refused(
         assert "expired" in (await visitor.get(invite["url"])).text
     [listed] = (await client.get("/api/v1/admin/invites")).json()["items"]
     assert listed["state"] == "expired"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"registration": "invite"}])
+async def test_two_sign_ups_racing_on_one_invite_make_one_account(
+    live_app: LiveApp, client: httpx.AsyncClient, app_settings: Settings
+) -> None:
+    await new_admin(client, app_settings, "root@example.com")
+    invite = (await client.post("/api/v1/admin/invites", json={})).json()
+    code = httpx.URL(invite["url"]).params["invite"]
+
+    async def register(email: str) -> httpx.Response:
+        body = {"email": email, "password": PASSWORD, "display_name": "Racer", "invite": code}
+        async with live_app.client() as visitor:
+            return await visitor.post("/api/v1/auth/register", json=body)
+
+    answers = await asyncio.gather(*(register(f"racer{n}@example.com") for n in range(4)))
+    assert sorted(r.status_code for r in answers) == [201, 403, 403, 403]
+    for refused in (r for r in answers if r.status_code == 403):
+        assert_error(refused, 403, "invite_invalid")
+    users = (await client.get("/api/v1/admin/users", params={"q": "racer"})).json()["items"]
+    assert len(users) == 1
