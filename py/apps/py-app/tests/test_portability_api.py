@@ -13,12 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from .harness import assert_error, new_thread, sign_up, wait_for_reply
+from py_app.settings import Settings
+from py_core.ai_ml import ModelCatalog
+
+from .harness import PASSWORD, assert_error, new_thread, serve_settings, sign_up, wait_for_reply
 
 
 @pytest.fixture
 def settings_overrides(tmp_path: Path) -> dict[str, Any]:
-    return {"data_dir": tmp_path / "data", "max_import_bytes": 200_000}
+    return {"data_dir": tmp_path / "data", "max_import_bytes": 400_000}
 
 
 def _chatgpt(conversation_id: str, title: str) -> dict[str, Any]:
@@ -160,7 +163,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b'[{"title": "x", "mapping": {}, "current_node": null}, {"tit', 422, "truncated_file"),
         (b"PK\x03\x04 cut", 422, "truncated_file"),
         (_zip({"conversations.json": b"[" + b" " * 3_000_000 + b"]"}), 422, "zip_bomb"),
-        (b"[" + b" " * 300_000 + b"]", 413, "too_large"),
+        (b"[" + b" " * 500_000 + b"]", 413, "too_large"),
     ],
     ids=["text", "unknown-json", "truncated", "truncated-zip", "zip-bomb", "over-the-limit"],
 )
@@ -235,3 +238,30 @@ async def test_cancel_and_unknown_ids(client: httpx.AsyncClient) -> None:
     assert cancelled.json()["status"] in ("cancelled", "complete")
     if cancelled.json()["status"] == "cancelled":
         assert_error(await client.get(f"/api/v1/exports/{started['id']}/download"), 409)
+
+
+async def test_an_import_survives_a_restart(app_settings: Settings, catalog: ModelCatalog) -> None:
+    """The process stops mid-import; the next one to start finishes the job."""
+    conversations = [_chatgpt(f"c-{i}", f"Chat {i}") for i in range(250)]
+    async with serve_settings(app_settings, catalog=catalog) as first, first.client() as client:
+        await sign_up(client, "ada@example.com")
+        started = await _upload(client, "c.json", json.dumps(conversations).encode())
+        assert started.status_code == 202, started.text
+        path = f"/api/v1/imports/{started.json()['id']}"
+        for _ in range(500):
+            seen = (await client.get(path)).json()
+            if seen["done"] >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert seen["status"] == "running"  # stopped in the middle
+        assert seen["done"] < 250
+    async with serve_settings(app_settings, catalog=catalog) as second, second.client() as client:
+        login = {"email": "ada@example.com", "password": PASSWORD}
+        response = await client.post("/api/v1/auth/login", json=login)
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        job = await _finished(client, path)
+        assert job["status"] == "complete"
+        assert (job["report"]["imported"], job["report"]["failed"]) == (250, 0)
+        page = (await client.get("/api/v1/threads", params={"limit": 100})).json()
+        assert len(page["items"]) == 100
+        assert page["next_cursor"] is not None
