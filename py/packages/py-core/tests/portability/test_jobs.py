@@ -4,8 +4,10 @@ over after a dead process's lease, resumed where they stopped."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import os
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -24,6 +26,7 @@ from py_core.portability import (
     GetJob,
     JobFiles,
     JobRunner,
+    JobSettings,
     StartExport,
     StartImport,
     cancel_job,
@@ -243,3 +246,27 @@ async def test_a_stopped_process_hands_its_import_back(
     assert done.status is JobStatus.COMPLETE
     assert done.report["imported"] == 150
     assert await _count(factory, Thread) == 150
+
+
+async def test_a_deleted_account_leaves_no_files(
+    tmp_path: Path, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Deleting a user deletes their jobs (foreign key); the sweep then removes the
+    files no job names, once they are old enough not to be an upload in flight."""
+    files = JobFiles(root=tmp_path / "data")
+    alice = await _user(factory, "alice")
+    async with session_scope(factory) as db:
+        job = await start_export(StartExport(files=files), Context(db=db).as_user(alice))
+    runner = JobRunner(session_factory=factory, files=files, logger=LOGGER)
+    assert await runner.run_once()
+    zip_path = files.absolute((await _job(factory, job.id)).file_path or "")
+    fresh = files.stage_upload(io.BytesIO(b"[]"))  # an upload whose job is not committed yet
+    async with session_scope(factory) as db:
+        await db.delete(await db.get_one(User, alice.id))
+    await runner.sweep()
+    assert zip_path.exists()  # too young to be called an orphan
+    runner.settings = JobSettings(orphan_age=timedelta(0))
+    os.utime(fresh, (0, 0))
+    await runner.sweep()
+    assert not zip_path.exists()
+    assert not fresh.exists()

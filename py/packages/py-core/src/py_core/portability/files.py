@@ -4,7 +4,9 @@ deployment must share (a volume) when there are several."""
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +37,20 @@ class JobFiles:
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
+
+    def older_than(self, age: timedelta) -> list[str]:
+        """The job files (relative paths) last written more than `age` ago."""
+        cutoff = time.time() - age.total_seconds()
+        found: list[str] = []
+        for folder in ("exports", "imports"):
+            directory = self.root / folder
+            if directory.is_dir():
+                found += [
+                    self.relative(path)
+                    for path in directory.iterdir()
+                    if path.is_file() and path.stat().st_mtime < cutoff
+                ]
+        return found
 
     def remove(self, relative: str | None) -> None:
         if relative:

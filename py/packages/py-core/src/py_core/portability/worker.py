@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -58,6 +58,12 @@ class JobSettings:
     """How long a finished export can be downloaded; then its zip is removed."""
     max_attempts: int = 3
     """A job claimed this many times (its processes kept dying) fails."""
+    keep_finished: timedelta = timedelta(days=30)
+    """How long a finished job's row (its report) is kept."""
+    orphan_age: timedelta = timedelta(hours=1)
+    """A file in the data directory that no job names is removed once this old (an
+    upload is on disk a moment before its job is; an account deleted takes its jobs
+    with it, and this takes their files)."""
 
 
 class LostJob(Exception):
@@ -352,6 +358,23 @@ class JobRunner:
                 job.file_path = None
                 if job.kind is JobKind.EXPORT:
                     job.status = JobStatus.EXPIRED
+            await db.execute(
+                delete(Job).where(
+                    Job.finished_at < now - self.settings.keep_finished, Job.file_path.is_(None)
+                )
+            )
+        await self._sweep_orphans()
+
+    async def _sweep_orphans(self) -> None:
+        """Remove files no job names any more (their account was deleted, with its jobs)."""
+        old = await asyncio.to_thread(self._files.older_than, self.settings.orphan_age)
+        for start in range(0, len(old), 500):
+            batch = old[start : start + 500]
+            async with session_scope(self._factory) as db:
+                named = set(await db.scalars(select(Job.file_path).where(Job.file_path.in_(batch))))
+            for relative in batch:
+                if relative not in named:
+                    self._files.remove(relative)
 
 
 async def _guard(
