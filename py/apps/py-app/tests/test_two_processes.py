@@ -1,7 +1,8 @@
-"""Two app processes sharing PostgreSQL and Redis: no sticky sessions needed.
+"""App processes sharing PostgreSQL and Redis: no sticky sessions needed.
 
 A turn posted on one process streams, whole, from the other; a stop sent to the
-other process reaches the generation running on the first.
+other process reaches the generation running on the first. `WORKERS=2` serves one port
+from two processes the same way.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ async def _start(env: dict[str, str], port: int, log: Path) -> asyncio.subproces
 
 
 @pytest.fixture
-async def two_apps(test_databases: TestDatabases, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+async def shared_env(test_databases: TestDatabases) -> AsyncIterator[dict[str, str]]:
+    """The environment of app processes sharing a fresh PostgreSQL database and Redis
+    (under a namespace of their own, removed after), on the demo model."""
     database_url = await test_databases.fresh("postgresql")
     services.require("Redis", await services.redis_error())
     unique = uuid7().hex
@@ -84,24 +87,76 @@ async def two_apps(test_databases: TestDatabases, tmp_path: Path) -> AsyncIterat
     }
     env.pop("PY_APP_MODELS", None)
     env.pop("PY_APP_MODELS_FILE", None)
+    yield env
+    await forget_redis_keys(services.REDIS_URL, env["EVENTS_NAMESPACE"], env["REDIS_KEY_PREFIX"])
+
+
+async def _stop(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@pytest.fixture
+async def two_apps(shared_env: dict[str, str], tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
     ports = free_port(), free_port()
     processes = []
     try:
         for index, port in enumerate(ports):
-            processes.append(await _start(env, port, tmp_path / f"app{index}.log"))
+            processes.append(await _start(shared_env, port, tmp_path / f"app{index}.log"))
         yield f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        await forget_redis_keys(
-            services.REDIS_URL, env["EVENTS_NAMESPACE"], env["REDIS_KEY_PREFIX"]
-        )
+        await _stop(processes)
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes `pid` started (multiprocessing's `spawn_main`), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_text(errors="replace")
+        except OSError:
+            continue
+        if parent == pid and "spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_workers_serve_one_port_together(shared_env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    process = await _start({**shared_env, "WORKERS": "2"}, port, tmp_path / "app.log")
+    try:
+        workers = _workers(process.pid)
+        assert len(workers) == 2, _log_text(tmp_path / "app.log")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
+            await sign_up(client, "ada@example.com")
+            threads = [await new_thread(client) for _ in range(4)]
+            turns = [await post(client, t["id"], f"Question {i}") for i, t in enumerate(threads)]
+            for thread, turn in zip(threads, turns, strict=True):
+                reply_id = turn["assistant_message"]["id"]
+                events = await read_events(client, thread["id"], stop=reply_finished(reply_id))
+                stored = await wait_for_reply(client, thread["id"], reply_id)
+                assert stored["status"] == "complete"
+                assert events[-1].data["text"] == stored["text"]
+    finally:
+        await _stop([process])
+
+
+async def test_workers_need_postgres_and_redis(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKERS": "2", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}
+    env.pop("REDIS_URL", None)
+    result = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "py_app", cwd=WORKSPACE, env=env, stderr=subprocess.PIPE
+    )
+    _, stderr = await result.communicate()
+    assert result.returncode == 1
+    assert b"WORKERS > 1 needs PostgreSQL" in stderr
 
 
 async def test_post_on_one_stream_and_cancel_from_the_other(two_apps: tuple[str, str]) -> None:
