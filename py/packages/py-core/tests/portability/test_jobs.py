@@ -270,3 +270,21 @@ async def test_a_deleted_account_leaves_no_files(
     await runner.sweep()
     assert not zip_path.exists()
     assert not fresh.exists()
+
+
+async def test_a_file_cut_where_it_looks_whole_fails_before_importing(
+    tmp_path: Path, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    files = JobFiles(root=tmp_path / "data")
+    alice = await _user(factory, "alice")
+    whole = json.dumps([chatgpt_conversation("a"), chatgpt_conversation("b")])
+    cut = tmp_path / "cut.json"
+    cut.write_text(whole[: whole.index("]", whole.rindex('"parts": [')) + 1])
+    job = await _start_import(factory, files, alice, cut)  # the first conversation reads
+    runner = JobRunner(session_factory=factory, files=files, logger=LOGGER)
+    assert await runner.run_once()
+    failed = await _job(factory, job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == "The file is truncated: it ends in the middle."
+    assert await _count(factory, Thread) == 0  # not even the complete first one
+    assert failed.file_path is None
