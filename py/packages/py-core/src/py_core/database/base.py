@@ -61,6 +61,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+POSTGRES_POOL_SIZE = 10
+"""PostgreSQL connections a process keeps open."""
+POSTGRES_MAX_OVERFLOW = 30
+"""More it may open in a burst (so 40 at most): hundreds of replies streaming at once
+each write a few short transactions (start, end, title) beside the requests, and with
+SQLAlchemy's default of 15 a burst of 200 turns queued for connections for seconds
+(posts answered 503 after `pool_timeout`, first deltas held behind the event stream's
+credential check). Two processes at the most stay within PostgreSQL's default
+`max_connections` of 100."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine tuned for its backend (SQLite file or PostgreSQL).
 
@@ -71,6 +82,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         return create_sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:  # a pool of another kind takes no sizes
+        kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+        kwargs.setdefault("max_overflow", POSTGRES_MAX_OVERFLOW)
     return create_async_engine(url, **kwargs)
 
 
