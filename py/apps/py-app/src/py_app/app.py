@@ -13,7 +13,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from py_app.api import account, admin, auth, branches, events, health, models, threads, tokens
+from py_app.api import (
+    account,
+    admin,
+    admin_spending,
+    auth,
+    branches,
+    events,
+    health,
+    models,
+    threads,
+    tokens,
+)
 from py_app.api import portability as portability_api
 from py_app.api_docs import install_api_docs
 from py_app.errors import install_error_handlers
@@ -27,6 +38,7 @@ from py_app.middleware import (
 from py_app.openai_api import router as openai_router
 from py_app.pages import account as account_pages
 from py_app.pages import admin as admin_pages
+from py_app.pages import admin_spending as admin_spending_pages
 from py_app.pages import data as data_pages
 from py_app.pages import routes as pages
 from py_app.pages.templating import (
@@ -87,11 +99,13 @@ def create_app(settings: Settings | None = None, *, catalog: ModelCatalog | None
         events.router,
         health.router,
         admin.router,
+        admin_spending.router,
         openai_router,
         pages.router,
         data_pages.router,
         account_pages.router,
         admin_pages.router,
+        admin_spending_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

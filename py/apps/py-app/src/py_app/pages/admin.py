@@ -48,6 +48,9 @@ class Section:
 SECTIONS = (
     Section(key="users", title="Users", path="/admin/users"),
     Section(key="registration", title="Registration", path="/admin/registration"),
+    Section(key="models", title="Models", path="/admin/models"),
+    Section(key="budgets", title="Budgets", path="/admin/budgets"),
+    Section(key="usage", title="Usage", path="/admin/usage"),
     Section(key="audit", title="Audit log", path="/admin/audit"),
 )
 """The tabs of /admin, in order."""
@@ -62,6 +65,8 @@ ACTIONS = {
     AuditAction.INVITE_CREATED: "created an invite",
     AuditAction.INVITE_REVOKED: "revoked an invite",
     AuditAction.REGISTRATION_CHANGED: "changed registration",
+    AuditAction.MODEL_ACCESS_CHANGED: "changed who may use a model",
+    AuditAction.BUDGET_CHANGED: "changed a budget",
 }
 """How the audit log reads each action."""
 

@@ -71,6 +71,8 @@ class AuditAction(enum.StrEnum):
     INVITE_CREATED = "invite.created"
     INVITE_REVOKED = "invite.revoked"
     REGISTRATION_CHANGED = "registration.changed"
+    MODEL_ACCESS_CHANGED = "model.access_changed"
+    BUDGET_CHANGED = "budget.changed"
 
 
 class AuditEntry(Base):
