@@ -14,6 +14,7 @@ CPU, and a load client must not be what limits the figures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -167,16 +168,44 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-def cpu_seconds(pid: int) -> float:
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as file:
-        fields = file.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+        return file.read().rsplit(")", 1)[1].split()
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its live descendants: the app's worker processes (`WORKERS`) count."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+            except OSError:
+                continue  # gone meanwhile
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError):
+            fields = _stat(member)
+            total += (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return total
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as file:
-        match = re.search(r"^VmRSS:\s+(\d+) kB", file.read(), re.MULTILINE)
-    return int(match[1]) / 1024 if match else 0.0
+    total = 0.0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/status") as file:
+            match = re.search(r"^VmRSS:\s+(\d+) kB", file.read(), re.MULTILINE)
+            total += int(match[1]) / 1024 if match else 0.0
+    return total
 
 
 def _own_cpu() -> float:

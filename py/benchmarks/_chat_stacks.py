@@ -15,7 +15,10 @@ from typing import Literal
 
 from py_core_testing import services
 
-StackName = Literal["sqlite", "postgresql"]
+StackName = Literal["sqlite", "postgresql", "postgresql-workers"]
+
+WORKERS = 2
+"""The processes of the `postgresql-workers` stack: one per core of this machine."""
 
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -50,9 +53,10 @@ async def sqlite_stack(directory: Path) -> AsyncIterator[Stack]:
 
 
 @asynccontextmanager
-async def postgres_stack() -> AsyncIterator[Stack]:
+async def postgres_stack(*, workers: int = 1) -> AsyncIterator[Stack]:
     """A new database, migrated with the CLI `make migrate` runs, and Redis under a
-    unique namespace; both removed afterwards. `Unavailable` when either is not reachable."""
+    unique namespace; both removed afterwards. `Unavailable` when either is not reachable.
+    With `workers`, the app serves its port from that many processes (`WORKERS`)."""
     for service, error in (
         ("PostgreSQL", await services.postgres_error(POSTGRES_URL)),
         ("Redis", await services.redis_error(REDIS_URL)),
@@ -68,13 +72,14 @@ async def postgres_stack() -> AsyncIterator[Stack]:
     try:
         await _migrate(url)
         yield Stack(
-            name="postgresql",
-            title="PostgreSQL + Redis",
+            name="postgresql-workers" if workers > 1 else "postgresql",
+            title=f"PostgreSQL + Redis, WORKERS={workers}" if workers > 1 else "PostgreSQL + Redis",
             env={
                 "DATABASE_URL": url,
                 "REDIS_URL": REDIS_URL,
                 "EVENTS_NAMESPACE": namespace,
                 "REDIS_KEY_PREFIX": prefix,
+                "WORKERS": str(workers),
             },
         )
     finally:

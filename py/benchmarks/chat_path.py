@@ -11,7 +11,8 @@ Sizes: `BENCH_QUICK=1` for a short run; `BENCH_CHAT_CALLS` calls per phase (200;
 quick; a fifth of it at concurrency 1, at least 4 per worker), `BENCH_CHAT_SECONDS`
 (no call starts after this long in a phase: 10; 5 quick), `BENCH_CHAT_CONCURRENCY`
 (`1,16,64`), `BENCH_CHAT_PACED` concurrent paced turns (200; 0 skips),
-`BENCH_CHAT_USERS` accounts (16), `BENCH_CHAT_STACKS` (`sqlite,postgresql`).
+`BENCH_CHAT_USERS` accounts (16), `BENCH_CHAT_STACKS` (`sqlite,postgresql,postgresql-workers`:
+the last is PostgreSQL + Redis with `WORKERS=2`, one process per core).
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks._chat_stacks import Stack, StackName, Unavailable, postgres_stack, sqlite_stack
+from benchmarks._chat_stacks import (
+    WORKERS,
+    Stack,
+    StackName,
+    Unavailable,
+    postgres_stack,
+    sqlite_stack,
+)
 from benchmarks._model_server import WORDS
 from benchmarks._processes import (
     Child,
@@ -80,13 +88,13 @@ def sizes_from_env() -> Sizes:
     calls = int(os.environ.get("BENCH_CHAT_CALLS", 48 if quick else 200))
     per_worker = 1 if quick else 4
     levels = [int(c) for c in os.environ.get("BENCH_CHAT_CONCURRENCY", "1,16,64").split(",")]
-    stacks = os.environ.get("BENCH_CHAT_STACKS", "sqlite,postgresql").split(",")
+    stacks = os.environ.get("BENCH_CHAT_STACKS", "sqlite,postgresql,postgresql-workers").split(",")
     return Sizes(
         phases={c: max(calls // 5, 5) if c == 1 else max(calls, per_worker * c) for c in levels},
         phase_seconds=float(os.environ.get("BENCH_CHAT_SECONDS", 5 if quick else 10)),
         users=int(os.environ.get("BENCH_CHAT_USERS", 16)),
         paced_turns=int(os.environ.get("BENCH_CHAT_PACED", 200)),
-        stacks=[s for s in ("sqlite", "postgresql") if s in stacks],
+        stacks=[s for s in ("sqlite", "postgresql", "postgresql-workers") if s in stacks],
     )
 
 
@@ -193,7 +201,9 @@ def _limit_cells(label: str, row: dict[str, Any]) -> list[str]:
 
 
 def _open_stack(name: StackName, directory: Path) -> AbstractAsyncContextManager[Stack]:
-    return sqlite_stack(directory) if name == "sqlite" else postgres_stack()
+    if name == "sqlite":
+        return sqlite_stack(directory)
+    return postgres_stack(workers=WORKERS if name == "postgresql-workers" else 1)
 
 
 async def _stack(
@@ -338,7 +348,7 @@ def _targets(row: dict[str, Any]) -> str:
 
 def _print_paced(paced: dict[str, Any]) -> None:
     section(
-        f"  paced at 50 words/s: {paced['turns']} turns at once in one app process, "
+        f"  paced at 50 words/s: {paced['turns']} turns at once on the app, "
         "each on its own thread with its event stream open"
     )
 
