@@ -1,3 +1,6 @@
+"""Accounts for py-core's tests of what users own (the `ctx` and `db` fixtures are the
+workspace's, in py/conftest.py)."""
+
 import pytest
 
 from py_core.context import Context
@@ -5,7 +8,7 @@ from py_core.database.models import User
 
 
 async def _user(ctx: Context, name: str) -> User:
-    # Made directly: these tests are about chat, not about password hashing.
+    # Made directly: these tests are about what users own, not about password hashing.
     user = User(email=f"{name}@example.com", display_name=name.title(), password_hash="-")
     ctx.db.add(user)
     await ctx.db.flush()
