@@ -4,8 +4,10 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", function () {
+  // The form's own error line (the access forms), else its card's.
   function errorOf(element) {
-    return element.closest("form, .card").querySelector(".error");
+    const form = element.closest("form");
+    return (form && form.querySelector(".error")) || element.closest(".card").querySelector(".error");
   }
 
   async function attempt(element, action) {

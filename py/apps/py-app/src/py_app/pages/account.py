@@ -11,7 +11,9 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from py_app.api.budget_schemas import PeriodBudgetOut
 from py_app.pages.templating import SignedIn, ViewerContext, render
+from py_core.budgets import budget_of
 from py_core.chat.usage import get_usage
 from py_core.database.utils import utcnow
 
@@ -30,4 +32,5 @@ async def settings_page(request: Request, viewer: SignedIn, ctx: ViewerContext) 
         usage=await get_usage(ctx),
         recent_usage=await get_usage(ctx, since=utcnow() - RECENT),
         recent_days=RECENT.days,
+        budgets=[PeriodBudgetOut.of(budget) for budget in await budget_of(ctx.user_id, ctx)],
     )

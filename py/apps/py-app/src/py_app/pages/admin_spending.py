@@ -97,5 +97,7 @@ async def usage_page(
         total_tokens=sum(r.input_tokens + r.output_tokens for r in rows),
         total_usd=sum((r.cost_usd for r in rows if r.cost_usd is not None), start=Decimal(0)),
         unpriced=sum(r.unpriced for r in rows),
+        # A total of $0 is shown only when some call had a price: unknown is not free.
+        priced=sum(r.calls - r.unpriced for r in rows),
         time_zone=str(ctx.budgets.time_zone),
     )
