@@ -265,3 +265,17 @@ async def test_an_import_survives_a_restart(app_settings: Settings, catalog: Mod
         page = (await client.get("/api/v1/threads", params={"limit": 100})).json()
         assert len(page["items"]) == 100
         assert page["next_cursor"] is not None
+
+
+async def test_an_upload_without_credentials_stores_nothing(
+    live_app: Any, app_settings: Settings
+) -> None:
+    data = json.dumps([_chatgpt("c-1", "One")]).encode()
+    async with live_app.client() as stranger:
+        assert_error(await _upload(stranger, "c.json", data), 401, "unauthenticated")
+    async with live_app.client() as ada:
+        await sign_up(ada, "ada@example.com")
+        del ada.headers["X-CSRF-Token"]
+        assert_error(await _upload(ada, "c.json", data), 403, "csrf_failed")
+    uploads = app_settings.data_dir / "imports"
+    assert not uploads.exists() or not list(uploads.iterdir())

@@ -36,7 +36,7 @@ document.addEventListener("DOMContentLoaded", function () {
     report.hidden = false;
     report.querySelector(".summary").textContent = data.imported + " imported, " +
       data.skipped + " skipped, " + data.failed + " failed" +
-      (data.omitted ? " (" + data.omitted + " more not listed)" : "") + ".";
+      (data.omitted ? " (" + data.omitted + " not listed here)" : "") + ".";
     const entries = data.entries || [];
     const problems = entries.filter(function (e) { return e.outcome !== "imported"; });
     const imported = entries.filter(function (e) { return e.outcome === "imported"; });
@@ -57,8 +57,9 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     table.hidden = problems.length === 0;
     const folded = report.querySelector(".imported");
-    folded.querySelector("summary").textContent = imported.length === 1
-      ? "1 imported chat" : imported.length + " imported chats";
+    folded.querySelector("summary").textContent = imported.length < data.imported
+      ? "The first " + imported.length + " imported chats"
+      : imported.length === 1 ? "1 imported chat" : imported.length + " imported chats";
     const list = folded.querySelector("ul");
     list.replaceChildren();
     imported.forEach(function (entry) {

@@ -36,6 +36,7 @@ from py_core.portability import (
     start_export,
     start_import,
 )
+from py_core.portability.reader import ReadConversation
 from py_core.portability.worker import LostJob, _Report
 
 from .exports import chatgpt_conversation, claude_conversation, openwebui_chat, write_json
@@ -288,3 +289,20 @@ async def test_a_file_cut_where_it_looks_whole_fails_before_importing(
     assert failed.error == "The file is truncated: it ends in the middle."
     assert await _count(factory, Thread) == 0  # not even the complete first one
     assert failed.file_path is None
+
+
+def test_a_report_never_crowds_out_a_failure() -> None:
+    report = _Report({})
+    for index in range(150):
+        item = ReadConversation(index=index, title=f"Chat {index}", conversation=None)
+        report.add(item, "imported", thread_id=f"t-{index}")
+    last = ReadConversation(index=150, title="Broken", conversation=None)
+    data = report.add(last, "failed", reason="a cycle")
+    assert (data["imported"], data["failed"], data["omitted"]) == (150, 1, 50)
+    assert data["entries"][-1] == {
+        "index": 150,
+        "title": "Broken",
+        "outcome": "failed",
+        "reason": "a cycle",
+    }
+    assert len(data["entries"]) == 101

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
+from starlette.datastructures import UploadFile
 
 from py_app.api.portability_schemas import JobOut, JobsOut
 from py_app.api.schemas import AUTHENTICATED_ERRORS, error_responses
 from py_app.deps import OwnedThread, RuntimeDep, UserContext, check_id
 from py_app.errors import ApiError
 from py_core.database.models import JobKind
+from py_core.errors import InvalidInput
 from py_core.portability import (
     DownloadExport,
     ExportThread,
@@ -105,25 +107,50 @@ async def get_export_download(job_id: str, ctx: UserContext, runtime: RuntimeDep
     return FileResponse(download.path, media_type="application/zip", filename=download.filename)
 
 
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "conversations.json, an export zip, ...",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/imports",
     status_code=202,
     responses=error_responses(409),
+    openapi_extra={"requestBody": _UPLOAD_BODY},
 )
-async def post_import(
-    file: Annotated[UploadFile, File(description="conversations.json, an export zip, ...")],
-    ctx: UserContext,
-    runtime: RuntimeDep,
-) -> JobOut:
+async def post_import(request: Request, ctx: UserContext, runtime: RuntimeDep) -> JobOut:
     """Import ChatGPT's or Claude's `conversations.json` (or their whole zip), an Open
-    WebUI chat export, or our own JSON or zip; recognised by content. 422 naming the
-    problem when it is none of them, truncated or a zip bomb; 413 over `MAX_IMPORT_BYTES`
-    (512 MiB); else 202 and a job whose report says what was imported, skipped and why,
-    and what failed."""
-    limit = runtime.settings.max_import_bytes
-    if file.size is not None and file.size > limit:
-        raise ApiError(413, "too_large", f"The file is larger than {limit} bytes.")
-    staged = await asyncio.to_thread(runtime.files.stage_upload, file.file)
+    WebUI chat export, or our own JSON or zip, sent as `multipart/form-data` in the
+    field `file`; recognised by content. 422 naming the problem when it is none of
+    them, truncated or a zip bomb; 413 over `MAX_IMPORT_BYTES` (512 MiB); else 202 and
+    a job whose report says what was imported, skipped and why, and what failed."""
+    # The body is read here, once the caller is known (the dependencies ran first): an
+    # upload without valid credentials is refused before a byte of it is stored.
+    async with request.form(max_files=1, max_fields=10) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidInput(
+                "Send the file as multipart/form-data, in the field `file`.", field="file"
+            )
+        limit = runtime.settings.max_import_bytes
+        if file.size is not None and file.size > limit:
+            raise ApiError(413, "too_large", f"The file is larger than {limit} bytes.")
+        staged = await asyncio.to_thread(runtime.files.stage_upload, file.file)
     job = await start_import(
         StartImport(upload=staged, file_name=file.filename or "upload", files=runtime.files), ctx
     )

@@ -41,9 +41,12 @@ from py_core.portability.importer import Stored, store_conversation
 from py_core.portability.reader import ReadConversation, count_conversations, plan_upload
 from py_core.portability.reader import read_conversations as read_upload
 
-MAX_REPORT_ENTRIES = 200
-"""Conversations a report names one by one; past them it counts them only (the report
-is written whole with each conversation, so it stays small)."""
+MAX_REPORT_IMPORTED = 100
+"""Imported conversations a report names one by one (the rest are counted)."""
+MAX_REPORT_PROBLEMS = 200
+"""Failed and skipped conversations a report names, with why (the rest are counted).
+Kept apart from the imported ones, so a failure is never crowded out. The report is
+written whole with each conversation, so it stays small."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,7 +411,10 @@ class _Report:
         written whole)."""
         data = {**self.data, "entries": list(self.data["entries"])}
         data[outcome] += 1
-        if len(data["entries"]) < MAX_REPORT_ENTRIES:
+        same = sum(
+            1 for e in data["entries"] if (e["outcome"] == "imported") == (outcome == "imported")
+        )
+        if same < (MAX_REPORT_IMPORTED if outcome == "imported" else MAX_REPORT_PROBLEMS):
             entry = {"index": item.index, "title": item.title, "outcome": outcome}
             entry.update({k: v for k, v in fields.items() if v is not None})
             data["entries"].append(entry)
