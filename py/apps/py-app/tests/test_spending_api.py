@@ -224,6 +224,8 @@ async def test_an_administrator_sets_budgets_and_reads_the_report(
         assert row["output_tokens"] == reply["usage"]["output_tokens"]
         expected = (Decimal(row["input_tokens"]) * 1 + Decimal(row["output_tokens"]) * 2) / 10**6
         assert Decimal(row["cost_usd"]) == expected
+        # The reply itself carries its cost too.
+        assert Decimal(reply["usage"]["cost_usd"]) == expected
         as_csv = await admin.get(
             "/api/v1/admin/usage", params={"start": today, "end": today, "format": "csv"}
         )

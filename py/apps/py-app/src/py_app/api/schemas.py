@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from py_app.api.budget_schemas import PriceOut
+from py_core.ai_ml.pricing import usd
 from py_core.chat import Siblings
 from py_core.database.models import (
     ApiToken,
@@ -233,6 +235,9 @@ class SiblingsOut(BaseModel):
 class UsageOut(BaseModel):
     input_tokens: int | None
     output_tokens: int | None
+    cost_usd: Decimal | None = None
+    """What the reply cost in US dollars; null while it is written and when its model's
+    price is unknown (never 0 for unknown)."""
 
 
 class MessageOut(BaseModel):
@@ -263,7 +268,11 @@ class MessageOut(BaseModel):
     def of(cls, message: Message, siblings: Siblings | None = None) -> MessageOut:
         usage = None
         if message.input_tokens is not None or message.output_tokens is not None:
-            usage = UsageOut(input_tokens=message.input_tokens, output_tokens=message.output_tokens)
+            usage = UsageOut(
+                input_tokens=message.input_tokens,
+                output_tokens=message.output_tokens,
+                cost_usd=usd(message.cost_nanos),
+            )
         return cls(
             id=message.id,
             thread_id=message.thread_id,
