@@ -255,3 +255,26 @@ async def test_the_settings_page_needs_a_session_and_shows_the_usage(
     used = reply["usage"]
     assert f"{used['input_tokens']:,} in · {used['output_tokens']:,} out" in page
     assert "ada@example.com" in page
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_limit_per_account": 3}])
+async def test_wrong_passwords_on_the_account_routes_are_limited(
+    client: httpx.AsyncClient,
+) -> None:
+    """A stolen session cannot guess the password through the account routes: their
+    wrong passwords count like failed sign-ins, for the whole account."""
+    await sign_up(client, "ada@example.com")
+    # A weak new password is not a guess: it does not count.
+    weak = {"current_password": PASSWORD, "new_password": "password123"}
+    for _ in range(3):
+        assert_error(await client.post("/api/v1/me/password", json=weak), 422)
+    wrong = {"current_password": "not my password", "new_password": NEW_PASSWORD}
+    for _ in range(3):
+        assert_error(await client.post("/api/v1/me/password", json=wrong), 422)
+    response = await client.post("/api/v1/me/password", json=wrong)
+    assert_error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
+    # Deleting the account asks for the same password: the same count.
+    deletion = await client.request("DELETE", "/api/v1/me", json={"password": "guess"})
+    assert_error(deletion, 429, "rate_limited")
+    assert (await client.get("/api/v1/me")).status_code == 200

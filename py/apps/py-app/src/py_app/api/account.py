@@ -6,9 +6,12 @@ is 404, as if it did not exist.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime
 
+from py_app.api._attempts import failures_counted
 from py_app.api.budget_schemas import MyUsageOut, PeriodBudgetOut
 from py_app.api.schemas import (
     AUTHENTICATED_ERRORS,
@@ -18,6 +21,7 @@ from py_app.api.schemas import (
     SessionOut,
 )
 from py_app.deps import AuthDep, RuntimeDep, UserContext, check_id, secure_cookies
+from py_app.runtime import Runtime
 from py_core.accounts import (
     ChangePassword,
     DeleteAccount,
@@ -29,22 +33,28 @@ from py_core.accounts import (
 )
 from py_core.budgets import budget_of
 from py_core.chat.usage import get_usage
+from py_core.context import Context
+from py_core.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/me", tags=["account"], responses=AUTHENTICATED_ERRORS)
 
 
 @router.post("/password", status_code=204)
-async def change_my_password(body: PasswordChangeIn, auth: AuthDep, ctx: UserContext) -> Response:
+async def change_my_password(
+    body: PasswordChangeIn, auth: AuthDep, runtime: RuntimeDep, ctx: UserContext
+) -> Response:
     """Every other session ends; the one making the change (if any) stays signed in.
-    API tokens keep working: revoke them apart."""
-    await change_password(
-        ChangePassword(
-            current_password=body.current_password,
-            new_password=body.new_password,
-            keep_session_id=auth.session.id if auth.session else None,
-        ),
-        ctx,
-    )
+    API tokens keep working: revoke them apart. Wrong current passwords are limited like
+    failed sign-ins (429), so a stolen session cannot guess the password."""
+    async with _password_guesses(runtime, ctx, field="current_password"):
+        await change_password(
+            ChangePassword(
+                current_password=body.current_password,
+                new_password=body.new_password,
+                keep_session_id=auth.session.id if auth.session else None,
+            ),
+            ctx,
+        )
     return Response(status_code=204)
 
 
@@ -83,8 +93,10 @@ async def delete_my_account(
     body: AccountDeleteIn, request: Request, runtime: RuntimeDep, ctx: UserContext
 ) -> Response:
     """The account and all its data (threads, messages, sessions, API tokens, usage) go
-    in one transaction; every session and token stops working with it."""
-    await delete_account(DeleteAccount(password=body.password), ctx)
+    in one transaction; every session and token stops working with it. Wrong passwords
+    are limited like failed sign-ins (429)."""
+    async with _password_guesses(runtime, ctx, field="password"):
+        await delete_account(DeleteAccount(password=body.password), ctx)
     response = Response(status_code=204)
     response.delete_cookie(
         runtime.settings.session_cookie_name,
@@ -94,3 +106,16 @@ async def delete_my_account(
         secure=secure_cookies(runtime, request),
     )
     return response
+
+
+def _password_guesses(
+    runtime: Runtime, ctx: Context, *, field: str
+) -> AbstractAsyncContextManager[None]:
+    """The user's wrong passwords (an `InvalidInput` on `field`), counted for the
+    account across its sessions and tokens."""
+    key = f"password:failed:user:{ctx.user_id}"
+
+    def wrong(error: BaseException) -> bool:
+        return isinstance(error, InvalidInput) and error.field == field
+
+    return failures_counted(runtime, {key: runtime.settings.login_limit_per_account}, failed=wrong)

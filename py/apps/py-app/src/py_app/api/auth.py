@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, Request, Response
 
+from py_app.api._attempts import failures_counted, limit_attempts
 from py_app.api.schemas import (
     AUTHENTICATED_ERRORS,
     LoginIn,
@@ -17,8 +15,6 @@ from py_app.api.schemas import (
     error_responses,
 )
 from py_app.deps import AuthDep, ContextDep, RuntimeDep, client_address, secure_cookies
-from py_app.errors import ApiError
-from py_app.ratelimit import RateLimiter, Verdict
 from py_app.runtime import Runtime
 from py_core.accounts import (
     CheckCredentials,
@@ -48,7 +44,9 @@ async def register(
     invitation) `invite_required` without an invite and `invite_invalid` for one that
     was used, expired or revoked."""
     settings = runtime.settings
-    await _limit(runtime, f"register:ip:{client_address(request)}", settings.register_limit_per_ip)
+    await limit_attempts(
+        runtime, f"register:ip:{client_address(request)}", settings.register_limit_per_ip
+    )
     user = await sign_up(
         SignUp(
             email=body.email,
@@ -72,7 +70,7 @@ async def login(
         f"login:failed:ip:{address}": settings.login_limit_per_ip,
         f"login:failed:account:{account}:ip:{address}": settings.login_limit_per_account,
     }
-    async with _failures_counted(runtime, limits):
+    async with failures_counted(runtime, limits, failed=_wrong_credentials):
         user = await check_credentials(
             CheckCredentials(email=body.email, password=body.password), ctx
         )
@@ -140,48 +138,5 @@ async def _end_previous_session(request: Request, runtime: Runtime, ctx: Context
     await end_session(previous.id, ctx)
 
 
-async def _limit(runtime: Runtime, key: str, limit: int) -> None:
-    verdict = await runtime.rate_limiter.hit(key, limit, runtime.settings.rate_limit_window_seconds)
-    if not verdict.allowed:
-        raise _too_many(verdict)
-
-
-@asynccontextmanager
-async def _failures_counted(runtime: Runtime, limits: dict[str, int]) -> AsyncIterator[None]:
-    """Only failed sign-ins count, per address and per account from that address: so
-    no one can lock an owner out from elsewhere, and a correct password from an address
-    that has not failed is never refused.
-
-    Each attempt takes its place first and gives it back unless the password was wrong,
-    so concurrent guesses cannot all slip under the limit before any of them is counted.
-    """
-    limiter = runtime.rate_limiter
-    window = runtime.settings.rate_limit_window_seconds
-    taken: list[str] = []
-    try:
-        for key, limit in limits.items():
-            taken.append(key)
-            verdict = await limiter.hit(key, limit, window)
-            if not verdict.allowed:
-                raise _too_many(verdict)
-        yield
-    except Unauthenticated:
-        raise  # a wrong email or password: it stays counted
-    except BaseException:
-        await _give_back(limiter, taken)
-        raise
-    await _give_back(limiter, taken)
-
-
-async def _give_back(limiter: RateLimiter, keys: list[str]) -> None:
-    for key in keys:
-        await limiter.undo(key)
-
-
-def _too_many(verdict: Verdict) -> ApiError:
-    return ApiError(
-        429,
-        "rate_limited",
-        f"Too many attempts; try again in {verdict.retry_after} seconds.",
-        headers={"Retry-After": str(verdict.retry_after)},
-    )
+def _wrong_credentials(error: BaseException) -> bool:
+    return isinstance(error, Unauthenticated)
