@@ -41,10 +41,6 @@ class Settings(BaseSettings):
     """`WORKERS`: processes serving the app on one port, each a whole instance (its own
     runner, relay and connections). More than one needs PostgreSQL and Redis, which
     they share; the embedded defaults (SQLite, in-process events) are one process."""
-    workers: int = Field(default=1, ge=1, le=64)
-    """`WORKERS`: processes serving the app on one port, each a whole instance (its own
-    runner, relay and connections). More than one needs PostgreSQL and Redis, which
-    they share; the embedded defaults (SQLite, in-process events) are one process."""
     forwarded_allow_ips: str = "127.0.0.1"
     """`FORWARDED_ALLOW_IPS`: proxies trusted for X-Forwarded-For / -Proto (uvicorn's)."""
 
