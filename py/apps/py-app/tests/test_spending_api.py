@@ -78,6 +78,9 @@ async def test_a_model_kept_from_a_user_is_refused_on_every_path(
         )
         assert response.status_code == 200, response.text
         assert [m["model_id"] for m in response.json() if not m["everyone"]] == ["unpriced"]
+        [entry] = (await admin.get("/api/v1/admin/audit")).json()["items"][:1]
+        assert (entry["action"], entry["target_name"]) == ("model.access_changed", "unpriced")
+        assert entry["details"] == {"everyone": False, "roles": [], "users": []}
 
     models = (await client.get("/api/v1/models")).json()
     assert [m["id"] for m in models["items"]] == ["echo"]

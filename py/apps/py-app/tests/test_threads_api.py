@@ -22,6 +22,7 @@ async def test_models_lists_the_catalog(client: httpx.AsyncClient) -> None:
         "provider": "custom",
         "is_demo": False,
         "is_default": True,
+        "price": None,  # a scripted model: its price is unknown
     }
 
 

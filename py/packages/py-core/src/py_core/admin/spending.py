@@ -125,7 +125,7 @@ async def set_model_access(params: SetModelAccess, ctx: Context) -> ModelAccessR
     record(
         ctx,
         AuditAction.MODEL_ACCESS_CHANGED,
-        target_id=params.model_id,
+        # Named, not as `target_id`: that column holds user and invite ids (36 characters).
         target_name=params.model_id,
         details={
             "everyone": rule.everyone,
@@ -147,7 +147,6 @@ async def reset_model_access(model_id: str, ctx: Context) -> None:
     record(
         ctx,
         AuditAction.MODEL_ACCESS_CHANGED,
-        target_id=model_id,
         target_name=model_id,
         details={"configuration": True},
     )
