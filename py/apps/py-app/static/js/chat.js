@@ -96,6 +96,8 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function addMessage(id, role, status, text) {
     if (element(id)) return element(id);
+    // This page shows it after all (its own regeneration, told by the event first).
+    foreign.delete(id);
     const empty = document.getElementById("empty-chat");
     if (empty) empty.remove();
     const article = document.createElement("article");
@@ -259,6 +261,9 @@ document.addEventListener("DOMContentLoaded", function () {
   // Show the chat again from the server, once: an action of this page and the event it
   // causes must not reload it twice (the second would cut the first off).
   let leaving = false;
+  // While this page changes the branch itself, the events that change causes are not
+  // another tab's: the page shows the result once its own request has answered.
+  let acting = false;
   function showAgain() {
     if (leaving) return;
     leaving = true;
@@ -274,7 +279,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if ((data.parent_id || "") !== lastShown()) {
       foreign.add(data.message_id);
       // Another tab posted on another branch, which the thread now shows: follow it.
-      if (isNew(data)) showAgain();
+      if (isNew(data) && !acting) showAgain();
       return;
     }
     const article = addMessage(data.message_id, data.role, data.status, data.text);
@@ -283,6 +288,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   async function regenerate(article) {
     api.showError(errorBox, null);
+    acting = true;
     try {
       const reply = await api.call("POST", apiBase + "/messages/" + encodeURIComponent(article.dataset.id) + "/regenerate");
       if (article !== list.lastElementChild) {
@@ -295,15 +301,19 @@ document.addEventListener("DOMContentLoaded", function () {
       window.shell.touchChat(threadId);
     } catch (err) {
       api.showError(errorBox, err);
+    } finally {
+      acting = false;
     }
   }
 
   async function showVersion(messageId) {
     api.showError(errorBox, null);
+    acting = true;
     try {
       await api.call("PUT", apiBase + "/active", { message_id: messageId });
       showAgain();
     } catch (err) {
+      acting = false;
       api.showError(errorBox, err);
     }
   }
@@ -342,10 +352,12 @@ document.addEventListener("DOMContentLoaded", function () {
       event.preventDefault();
       if (!area.value.trim()) return;
       save.disabled = true;
+      acting = true;
       try {
         await api.call("POST", apiBase + "/messages", { content: area.value, parent_id: article.dataset.parent || null });
         showAgain();
       } catch (err) {
+        acting = false;
         save.disabled = false;
         api.showError(errorBox, err);
       }
@@ -381,7 +393,7 @@ document.addEventListener("DOMContentLoaded", function () {
     ["message.completed", "message.failed", "message.cancelled"].forEach(function (type) { on(type, onFinal); });
     on("thread.updated", function (data) {
       // Another tab showed another branch: follow it.
-      if (isNew(data) && data.active_leaf_id && data.active_leaf_id !== lastShown()) {
+      if (isNew(data) && !acting && data.active_leaf_id && data.active_leaf_id !== lastShown()) {
         showAgain();
         return;
       }

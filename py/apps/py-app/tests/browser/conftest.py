@@ -115,9 +115,13 @@ def _watch(page: Page, problems: Problems) -> None:
             problems.errors.append(f"console: {message.text} ({message.location.get('url')})")
 
     def on_failed(request: Request) -> None:
-        # Leaving a page ends its event stream: the browser reports it as aborted.
+        # Leaving a page ends what it was reading (its event stream, a fetch of the
+        # usage, a rendering of the partial reply): the browser reports those as
+        # aborted. An aborted write stays a failure: the page left before its change
+        # was answered.
         aborted = request.failure == "net::ERR_ABORTED"
-        if aborted and request.url.split("?")[0].endswith("/events"):
+        reading = request.method == "GET" or request.url.endswith("/render/markdown")
+        if aborted and reading:
             return
         problems.failed.append(f"failed: {request.method} {request.url} {request.failure}")
 
