@@ -38,7 +38,7 @@ CONCURRENT = 50
 async def budget_apps(
     shared_env: dict[str, str],  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
-) -> AsyncIterator[tuple[dict[str, str], list[str]]]:
+) -> AsyncIterator[tuple[dict[str, str], list[str], list[Path]]]:
     env = {
         **shared_env,
         "BUDGET_DAY_TOKENS": str(LIMIT),
@@ -50,7 +50,8 @@ async def budget_apps(
     try:
         for index, port in enumerate(ports):
             processes.append(await _start(env, port, tmp_path / f"app{index}.log"))
-        yield env, [f"http://127.0.0.1:{port}" for port in ports]
+        logs = [tmp_path / f"app{index}.log" for index in range(len(ports))]
+        yield env, [f"http://127.0.0.1:{port}" for port in ports], logs
     finally:
         await _stop(processes)
 
@@ -94,9 +95,9 @@ async def _settled(database_url: str) -> tuple[int, int]:
 
 
 async def test_fifty_concurrent_requests_at_the_limit_across_two_processes(
-    budget_apps: tuple[dict[str, str], list[str]],
+    budget_apps: tuple[dict[str, str], list[str], list[Path]],
 ) -> None:
-    env, urls = budget_apps
+    env, urls, logs = budget_apps
     async with (
         httpx.AsyncClient(base_url=urls[0], timeout=60) as first,
         httpx.AsyncClient(base_url=urls[1], timeout=60) as second,
@@ -132,7 +133,8 @@ async def test_fifty_concurrent_requests_at_the_limit_across_two_processes(
                 *(turn(first if i % 2 else second, t["id"]) for i, t in enumerate(threads)),
                 *(call(second if i % 2 else first) for i in range(CONCURRENT // 2)),
             )
-            assert set(statuses) <= {200, 202, 429}, statuses
+            # A failure names what the apps logged: a 500 here was seen once, under load.
+            assert set(statuses) <= {200, 202, 429}, (statuses, _errors_in(logs))
             admitted = sum(1 for s in statuses if s != 429)
             admitted_per_round.append(admitted)
             # Holds keep part of a round out: never all 50 at once.
@@ -150,3 +152,12 @@ async def test_fifty_concurrent_requests_at_the_limit_across_two_processes(
         usage = (await second.get("/api/v1/me/usage")).json()
         assert usage["budgets"][0]["used_tokens"] == spent
         assert usage["budgets"][0]["remaining_tokens"] == 0
+
+
+def _errors_in(logs: list[Path]) -> str:
+    """What the apps logged as errors, for a failure's message."""
+    lines = []
+    for log in logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        lines += [line for line in text.splitlines() if "ERROR" in line or "Error" in line]
+    return "\n".join(lines[-40:])
